@@ -1,0 +1,50 @@
+"""neurodata: versioned, validated, catalogued simulation datasets for computational neuroscience."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._exceptions import ArtifactNotBuilt, ParamError, SchemaViolation
+from ._options import get_options, set_options
+from ._version import __version__
+
+# Families and heavy machinery load on first access (PEP 562), so `import neurodata` stays cheap.
+_submodules = ("adex", "braingrid", "ei_network", "gfr", "isf", "catalog", "store", "schemas", "runner")
+_lazy_functions = {
+    "open_catalog": "neurodata.catalog",
+    "open_artifact": "neurodata.store",
+    "load_artifact": "neurodata.store",
+    "write_artifact": "neurodata.store",
+    "validate": "neurodata.schemas",
+    "load_gfr_model": "neurodata.gfr",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _submodules:
+        return importlib.import_module(f"neurodata.{name}")
+    if name in _lazy_functions:
+        return getattr(importlib.import_module(_lazy_functions[name]), name)
+    msg = f"module 'neurodata' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_submodules])
+
+
+__all__ = [
+    "ArtifactNotBuilt",
+    "ParamError",
+    "SchemaViolation",
+    "__version__",
+    "get_options",
+    "load_artifact",
+    "load_gfr_model",
+    "open_artifact",
+    "open_catalog",
+    "set_options",
+    "validate",
+    "write_artifact",
+]

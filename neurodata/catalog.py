@@ -1,0 +1,101 @@
+"""The intake 2 catalog of the checkout (catalog/catalog.yaml) and the readers its entries use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from intake.readers.readers import BaseReader
+
+from . import _options
+from ._paths import project_root
+
+__all__ = ["ArtifactReader", "catalog_path", "entry_names", "open_catalog"]
+
+
+def catalog_path(start: str | Path | None = None) -> Path:
+    """``catalog/catalog.yaml`` of the checkout at or above *start* (default: working directory)."""
+    return Path(project_root(start, required=True)) / "catalog" / "catalog.yaml"  # type: ignore[arg-type]
+
+
+def open_catalog(path: str | Path | None = None, **params: Any) -> Any:
+    """Open the neurodata intake catalog.
+
+    Parameters
+    ----------
+    path : path, optional
+        A catalog file, or any folder inside a checkout (default: the working directory,
+        falling back to the checkout neurodata was installed from).
+    **params
+        Catalog parameters, e.g. ``rev="v1"`` or ``window=50``.
+
+    Examples
+    --------
+    >>> import neurodata
+    >>> cat = neurodata.open_catalog()
+    >>> "adex_we_sweep" in cat.entries
+    True
+    """
+    import intake
+
+    file = Path(path) if path is not None and Path(path).is_file() else catalog_path(path)
+    cat = intake.from_yaml_file(str(file))
+    return cat(**params) if params else cat
+
+
+def entry_names(cat: Any) -> list[str]:
+    """Names of the catalog's entries, in file order."""
+    return list(cat.entries)
+
+
+def _local_path(url: str) -> Path:
+    parsed = urlparse(url)
+    return Path(parsed.path if parsed.scheme in ("file", "") else url)
+
+
+class ArtifactReader(BaseReader):
+    """Reads a neurodata artifact: a Dataset, or a DataTree for keyed artifacts.
+
+    Parameters (catalog kwargs)
+    ---------------------------
+    artifact : str
+        Artifact name (``data/<artifact>.zarr``).
+    rev : str
+        Git revision to read at through DVC; empty reads the working tree.
+    catalog_dir : str
+        ``{CATALOG_DIR}``; the checkout is its parent.
+    select : dict, optional
+        Indexers applied with ``.sel`` after opening (e.g. ``{"window": 50}``); for a
+        DataTree, ``node`` picks one child node as a Dataset.
+    """
+
+    output_instance = "xarray:Dataset"
+    imports = {"xarray", "zarr"}
+
+    def _read(
+        self,
+        artifact: str,
+        rev: str = "",
+        catalog_dir: str | None = None,
+        node: str | None = None,
+        select: dict[str, Any] | None = None,
+        chunks: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        from .store import open_artifact
+
+        root = _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
+        if rev:
+            obj = open_artifact(artifact, rev=rev, repo=root, chunks=chunks)
+        else:
+            configured = _options.get_options()["data_dir"]
+            obj = open_artifact(artifact, data_dir=configured or root / "data", chunks=chunks)
+        if node not in (None, ""):
+            if node not in obj.children:
+                msg = f"Artifact {artifact!r} has no node {node!r}. Nodes: {sorted(obj.children)}."
+                raise KeyError(msg)
+            obj = obj[node].to_dataset()
+        if select:
+            obj = obj.sel(**select)
+        return obj

@@ -1,0 +1,46 @@
+"""The ``neurodata`` command: thin subcommands over the library (one module each)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .._exceptions import ArtifactNotBuilt, ParamError, SchemaViolation
+from . import describe, listing, plot, profile, report, run, validate
+
+COMMANDS = [listing, describe, validate, run, plot, report, profile]
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neurodata",
+        description="Build, inspect, validate and plot the neurodata artifacts of this checkout.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ParamError, SchemaViolation, ArtifactNotBuilt, KeyError, ValueError, FileNotFoundError) as exc:
+        if args.debug or os.environ.get("NEURODATA_DEBUG"):
+            traceback.print_exc()
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"neurodata {args.command}: error: {type(exc).__name__}: {message}", file=sys.stderr)
+        return 2 if isinstance(exc, ParamError) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
