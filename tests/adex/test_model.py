@@ -1,0 +1,113 @@
+"""The AdEx simulator: hand-checked values, a slow reference, invariants and fidelity to the seed."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import brentq
+
+from neurodata.adex import AdExParams, SEED_RATE_MATCH, SEED_WE_SWEEP, draw_input_rates, match_rate, simulate
+from neurodata.adex._kernels import simulate_adex
+from neurodata.adex._model import split_inputs
+
+P = AdExParams()
+
+
+def reference_simulation(n_steps, dt, lam_e, lam_i, w_e, w_i, kernel_seed):
+    """Plain-Python forward Euler of the spec's equations, drawing counts from the same stream."""
+    rs = np.random.RandomState(kernel_seed)
+
+    def poisson(lam):
+        u, k, p = rs.random_sample(), 0, math.exp(-lam)
+        cdf = p
+        while u > cdf:
+            k += 1
+            p *= lam / k
+            cdf += p
+        return k
+
+    V, w, ge, gi, spikes, trace = P.E_L, 0.0, 0.0, 0.0, 0, []
+    for _ in range(n_steps):
+        ge += w_e * poisson(lam_e)
+        gi += w_i * poisson(lam_i)
+        I = -P.g_L * (V - P.E_L) + P.g_L * P.Delta_T * math.exp((V - P.V_T) / P.Delta_T) - ge * (V - P.E_e) - gi * (V - P.E_i) - w
+        V, w = V + dt * I / P.C, w + dt * (P.a * (V - P.E_L) - w) / P.tau_w
+        ge, gi = ge - dt / P.tau_g * ge, gi - dt / P.tau_g * gi
+        if V > P.V_s:
+            spikes, V, w = spikes + 1, P.V_r, w + P.b
+            trace.append(P.V_s)
+        else:
+            trace.append(V)
+    return spikes, np.array(trace)
+
+
+def test_kernel_matches_the_slow_reference():
+    args = (20_000, 0.1, 2.1, 0.5, 0.03, 0.12, 1234)
+    n_ref, trace_ref = reference_simulation(*args)
+    n, trace = simulate_adex(*args, True, *P.kernel_constants())
+    assert n == n_ref > 0
+    np.testing.assert_allclose(trace, trace_ref, rtol=1e-12, atol=1e-9)
+    assert np.count_nonzero(trace == P.V_s) == n
+
+
+def test_without_input_the_neuron_sits_at_its_exponential_leak_equilibrium():
+    # (g_L + a)(V - E_L) = g_L Delta_T exp((V - V_T)/Delta_T): about 8.9e-8 mV above E_L,
+    # which is the seed table's -64.99999991 mV at we = 0.
+    v_star = brentq(lambda v: (P.g_L + P.a) * (v - P.E_L) - P.g_L * P.Delta_T * math.exp((v - P.V_T) / P.Delta_T), -66, -64)
+    result = simulate(6500, 10.0, 0.0, seed=3)
+    assert result.n_spikes == 0 and result.output_rate == 0.0
+    assert result.median_vm == pytest.approx(v_star, abs=1e-10)
+    assert round(v_star, 8) == -64.99999991
+
+
+@pytest.mark.parametrize(("N", "split"), [(1, (1, 0)), (10, (8, 2)), (45, (36, 9)), (6500, (5200, 1300))])
+def test_inputs_split_four_fifths_excitatory(N, split):
+    assert split_inputs(N) == split
+
+
+def test_input_rates_are_lognormal_with_mean_4_hz(rng):
+    rates = draw_input_rates(200_000, rng)
+    assert rates.mean() == pytest.approx(4.0, rel=0.01)
+    assert np.log(rates).var() == pytest.approx(0.6, rel=0.02)
+
+
+def test_same_seed_same_result_and_seeds_differ():
+    a, b, c = (simulate(1000, 1.0, 0.1, seed=s) for s in (7, 7, 8))
+    assert a == b
+    assert a != c
+
+
+@given(N=st.integers(1, 3000), we=st.floats(0, 0.5), seed=st.integers(0, 2**32 - 1))
+def test_outputs_are_physical(N, we, seed):
+    result = simulate(N, 0.2, we, seed)
+    assert result.n_spikes >= 0
+    assert result.output_rate == result.n_spikes / 0.2
+    assert P.E_i <= result.median_vm <= P.V_s
+
+
+@pytest.mark.parametrize("we_pS", [10.0, 12.5, 15.0, 20.0, 30.0])
+def test_sweep_rows_match_the_seed_table(we_pS):
+    """Full size (N = 6500, T = 10 s, 10 seeds) on a subset of the seed's rows."""
+    row = SEED_WE_SWEEP.set_index("we_pS").loc[we_pS]
+    results = [simulate(6500, 10.0, we_pS / 1000, seed) for seed in range(10)]
+    rate = np.mean([r.output_rate for r in results])
+    vm = np.mean([r.median_vm for r in results])
+    assert abs(rate - row.output_rate_Hz) <= max(0.1 * row.output_rate_Hz, 0.5)
+    assert abs(vm - row.median_vm_mV) <= 0.5
+
+
+@pytest.mark.parametrize(("N", "tolerance"), [(20, 0.25), (800, 0.10)])
+def test_rate_match_finds_the_seed_weight(N, tolerance):
+    found = match_rate(N, target_rate=4.0, T=10.0, dt=0.1, seeds=list(range(10)))
+    seed_we = SEED_RATE_MATCH.set_index("N").loc[N, "we_nS"]
+    assert abs(found.rate - 4.0) < 0.1
+    assert abs(found.we - seed_we) / seed_we <= tolerance
+    assert found.factor == pytest.approx(found.w0 / found.we)
+    assert found.w0 == pytest.approx(15e-3 * 6500 / N)
+
+
+def test_rate_match_outside_the_bracket_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"does not cross 500\.0 Hz between w0/4"):
+        match_rate(100, target_rate=500.0, T=0.5, dt=0.1, seeds=[0])

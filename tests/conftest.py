@@ -1,0 +1,66 @@
+"""Shared fixtures: a seeded RNG, an isolated data folder, and a quiet in-process scheduler."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import neurodata
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Property tests: CI may widen the example count with HYPOTHESIS_PROFILE=ci.
+try:
+    from hypothesis import settings
+
+    settings.register_profile("default", max_examples=40, deadline=None)
+    settings.register_profile("ci", max_examples=200, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+except ImportError:  # pragma: no cover
+    pass
+
+
+@pytest.fixture
+def global_random_seed() -> int:
+    """The seed for tests that draw random inputs (override with NEURODATA_TEST_SEED)."""
+    return int(os.environ.get("NEURODATA_TEST_SEED", "42"))
+
+
+@pytest.fixture
+def rng(global_random_seed: int) -> np.random.Generator:
+    return np.random.default_rng(global_random_seed)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path):
+    """An empty artifact folder, set as the data_dir option and with in-process scheduling."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with neurodata.set_options(data_dir=str(folder), scheduler="synchronous", progress="never"):
+        yield folder
+
+
+@pytest.fixture
+def sweep():
+    """Factory of a valid adex_we_sweep-shaped dataset."""
+
+    def sweep(n_we: int = 3, n_seed: int = 2) -> xr.Dataset:
+        """A valid adex_we_sweep-shaped dataset."""
+        shape = (n_we, n_seed)
+        return xr.Dataset(
+            {
+                "median_vm": (("we", "seed"), np.full(shape, -60.0), {"units": "mV", "long_name": "median Vm"}),
+                "output_rate": (("we", "seed"), np.ones(shape), {"units": "Hz", "long_name": "rate"}),
+            },
+            coords={
+                "we": ("we", np.linspace(0, 0.03, n_we), {"units": "nS", "long_name": "weight"}),
+                "seed": ("seed", np.arange(n_seed), {"long_name": "seed"}),
+            },
+            attrs={"N": 10, "T_s": 1.0},
+        )
+
+    return sweep
