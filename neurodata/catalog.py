@@ -61,8 +61,9 @@ class ArtifactReader(BaseReader):
     ---------------------------
     artifact : str
         Artifact name (``data/<artifact>.zarr``).
-    rev : str
-        Git revision to read at through DVC; empty reads the working tree.
+    revision : str
+        Git revision to read at through DVC; empty reads the working tree. (Not named
+        ``rev``: intake 2 drops a reader kwarg that shares a catalog parameter's name.)
     catalog_dir : str
         ``{CATALOG_DIR}``; the checkout is its parent.
     select : dict, optional
@@ -76,7 +77,7 @@ class ArtifactReader(BaseReader):
     def _read(
         self,
         artifact: str,
-        rev: str = "",
+        revision: str = "",
         catalog_dir: str | None = None,
         node: str | None = None,
         select: dict[str, Any] | None = None,
@@ -86,8 +87,8 @@ class ArtifactReader(BaseReader):
         from .store import open_artifact
 
         root = _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
-        if rev:
-            obj = open_artifact(artifact, rev=rev, repo=root, chunks=chunks)
+        if revision:
+            obj = open_artifact(artifact, rev=revision, repo=root, chunks=chunks)
         else:
             configured = _options.get_options()["data_dir"]
             obj = open_artifact(artifact, data_dir=configured or root / "data", chunks=chunks)
