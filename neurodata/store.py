@@ -397,7 +397,7 @@ def open_artifact(
         from dvc.api import DVCFileSystem
 
         fs = DVCFileSystem(str(root), rev=rev)
-        if not fs.exists(relative):
+        if not fs.exists(f"{relative}/zarr.json"):
             msg = f"Artifact {name!r} was not built (or not tracked by DVC) at revision {rev!r} of {root}."
             raise ArtifactNotBuilt(msg)
         mapper = fs.get_mapper(relative)
