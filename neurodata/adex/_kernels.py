@@ -11,17 +11,38 @@ _INVERSION_MAX_LAMBDA = 30.0
 
 
 @njit(cache=True)
-def _poisson(lam: float, exp_neg_lam: float) -> int:
+def _poisson_cdf(lam: float) -> np.ndarray:
+    """Cumulative Poisson probabilities P(K <= k), k = 0..K, until they stop growing.
+
+    Accumulated exactly as a step-by-step inversion would (p_k = p_{k-1} lam / k), so a
+    table look-up returns the same count as the textbook inversion for the same uniform.
+    """
+    cdf = np.empty(256)
+    p = np.exp(-lam)
+    total = p
+    cdf[0] = total
+    n = 1
+    while n < cdf.size:
+        p *= lam / n
+        new_total = total + p
+        if new_total == total:
+            break
+        cdf[n] = new_total
+        total = new_total
+        n += 1
+    return cdf[:n]
+
+
+@njit(cache=True)
+def _poisson(lam: float, cdf: np.ndarray) -> int:
+    """One Poisson(lam) draw: inversion on the precomputed *cdf*, numba's sampler for large lam."""
     if lam > _INVERSION_MAX_LAMBDA:
         return np.random.poisson(lam)
     u = np.random.random()
     k = 0
-    p = exp_neg_lam
-    cdf = p
-    while u > cdf:
+    last = cdf.size - 1
+    while k < last and u > cdf[k]:
         k += 1
-        p *= lam / k
-        cdf += p
     return k
 
 
@@ -70,9 +91,13 @@ def simulate_adex(
     v_trace : ndarray of shape (n_steps,) or (0,), in mV
     """
     np.random.seed(kernel_seed)
-    exp_e = np.exp(-lam_e)
-    exp_i = np.exp(-lam_i)
+    cdf_e = _poisson_cdf(lam_e)
+    cdf_i = _poisson_cdf(lam_i)
     decay_dt = dt / tau_g
+    dt_over_C = dt / C
+    dt_over_tau_w = dt / tau_w
+    inv_Delta_T = 1.0 / Delta_T
+    g_L_Delta_T = g_L * Delta_T
     v_trace = np.empty(n_steps if record else 0)
     V = E_L
     w = 0.0
@@ -81,18 +106,12 @@ def simulate_adex(
     n_spikes = 0
     for step in range(n_steps):
         # input spikes that arrived during the previous step
-        g_e += w_e * _poisson(lam_e, exp_e)
-        g_i += w_i * _poisson(lam_i, exp_i)
-        dV = (
-            -g_L * (V - E_L)
-            + g_L * Delta_T * np.exp((V - V_T) / Delta_T)
-            - g_e * (V - E_e)
-            - g_i * (V - E_i)
-            - w
-        ) / C
-        dw = (a * (V - E_L) - w) / tau_w
-        V += dt * dV
-        w += dt * dw
+        g_e += w_e * _poisson(lam_e, cdf_e)
+        g_i += w_i * _poisson(lam_i, cdf_i)
+        current = -g_L * (V - E_L) + g_L_Delta_T * np.exp((V - V_T) * inv_Delta_T) - g_e * (V - E_e) - g_i * (V - E_i) - w
+        dw = a * (V - E_L) - w
+        V += dt_over_C * current
+        w += dt_over_tau_w * dw
         g_e -= decay_dt * g_e
         g_i -= decay_dt * g_i
         if V > V_s:

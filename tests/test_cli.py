@@ -1,0 +1,88 @@
+"""The `neurodata` command on a small built artifact."""
+
+import pytest
+
+from neurodata.adex.stages import we_sweep
+from neurodata.cli import main
+
+SWEEP = {"N": 300, "T": 0.3, "dt": 0.1, "we": [0.0, 150.0], "seeds": [0, 1]}
+
+
+@pytest.fixture
+def built(data_dir):
+    we_sweep(SWEEP, data_dir=data_dir, scheduler="synchronous")
+    return data_dir
+
+
+def test_list_shows_built_state_dims_and_size(built, capsys):
+    assert main(["list", "--data-dir", str(built)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("adex_we_sweep"))
+    assert "we, seed" in row and " yes " in row and "KiB" in row
+    assert next(line for line in out.splitlines() if line.startswith("adex_rate_match")).split()[-1] == "-"
+
+
+def test_describe_prints_coords_units_and_provenance(built, capsys):
+    assert main(["describe", "adex_we_sweep", "--data-dir", str(built)]) == 0
+    out = capsys.readouterr().out
+    assert "dims: we=2, seed=2" in out
+    assert "output_rate (we, seed) float64 [Hz]" in out
+    assert "stage_params:" in out and '"N": 300' in out and "git_commit:" in out
+
+
+def test_validate_reports_ok_and_fails_on_a_corrupted_store(built, capsys):
+    assert main(["validate", "--data-dir", str(built)]) == 0
+    assert "adex_we_sweep: ok" in capsys.readouterr().out
+    import zarr
+
+    zarr.open_array(str(built / "adex_we_sweep.zarr" / "output_rate"), mode="r+")[0, 0] = -1.0
+    assert main(["validate", "adex_we_sweep", "--data-dir", str(built)]) == 1
+    assert "output_rate: ge(0)" in capsys.readouterr().out
+
+
+def test_validate_of_an_unbuilt_named_entry_fails(data_dir, capsys):
+    assert main(["validate", "adex_rate_match", "--data-dir", str(data_dir)]) == 1
+    assert "adex_rate_match: NOT BUILT" in capsys.readouterr().out
+
+
+def test_plot_writes_pngs(built, tmp_path, capsys):
+    assert main(["plot", "adex_we_sweep", "-o", str(tmp_path / "figs"), "--data-dir", str(built)]) == 0
+    png = tmp_path / "figs" / "adex_we_sweep.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "no_such_stage"], "Unknown stage 'no_such_stage'. Stages: ["),
+        (["describe", "nope"], "No catalog entry 'nope'. Entries: ["),
+        (["plot", "nope"], "No figures for 'nope'"),
+    ],
+)
+def test_unknown_names_are_errors_listing_the_choices(argv, message, data_dir, capsys):
+    assert main([*argv, "--data-dir", str(data_dir)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_describe_of_unbuilt_artifact_says_how_to_build(data_dir, capsys):
+    assert main(["describe", "adex_rate_match", "--data-dir", str(data_dir)]) == 1
+    assert "is not built" in capsys.readouterr().err
+
+
+def test_profile_merges_overrides(tmp_path, capsys):
+    from neurodata.cli.profile import apply_profile
+
+    params = tmp_path / "params.yaml"
+    params.write_text("a: {x: 1, y: [1, 2]}\nb: {z: 3}\n")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "small.yaml").write_text("a: {y: [5]}\n")
+    apply_profile("small", params, profiles)
+    import yaml
+
+    assert yaml.safe_load(params.read_text()) == {"a": {"x": 1, "y": [5]}, "b": {"z": 3}}
+    (profiles / "bad.yaml").write_text("c: {y: 1}\n")
+    with pytest.raises(KeyError, match=r"overrides sections \['c'\]"):
+        apply_profile("bad", params, profiles)
+    with pytest.raises(FileNotFoundError, match=r"No profile 'huge'.*Profiles: \['bad', 'small'\]"):
+        apply_profile("huge", params, profiles)
