@@ -1,31 +1,38 @@
-"""numba kernel of the N-to-1 AdEx neuron. Internal units: mV, ms, nS, pA, pF (nS*mV = pA, pA/pF = mV/ms)."""
+"""numba kernels of the N-to-1 AdEx neuron. Internal units: mV, ms, nS, pA, pF (nS*mV = pA, pA/pF = mV/ms)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-# Inversion is exact and fast for the small per-step means of this model; above this mean
-# numba's own Poisson sampler is used (exp(-lam) would lose precision).
-_INVERSION_MAX_LAMBDA = 30.0
+#: Largest per-step input mean whose Poisson CDF table is accurate (exp(-lam) stays a normal float).
+MAX_STEP_MEAN = 700.0
+_MAX_TABLE = 8192
 
 
 @njit(cache=True)
-def _poisson_cdf(lam: float) -> np.ndarray:
-    """Cumulative Poisson probabilities P(K <= k), k = 0..K, until they stop growing.
+def poisson_cdf(lam: float) -> np.ndarray:
+    """Cumulative Poisson probabilities P(K <= k), k = 0, 1, ..., until they stop growing.
 
-    Accumulated exactly as a step-by-step inversion would (p_k = p_{k-1} lam / k), so a
-    table look-up returns the same count as the textbook inversion for the same uniform.
+    Parameters
+    ----------
+    lam : float
+        Mean count, 0 <= lam <= MAX_STEP_MEAN.
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        Inverting a uniform u on it (the first k with u <= cdf[k]) draws Poisson(lam).
     """
-    cdf = np.empty(256)
+    cdf = np.empty(_MAX_TABLE)
     p = np.exp(-lam)
     total = p
     cdf[0] = total
     n = 1
-    while n < cdf.size:
+    while n < _MAX_TABLE:
         p *= lam / n
         new_total = total + p
-        if new_total == total:
+        if new_total == total and n > lam:
             break
         cdf[n] = new_total
         total = new_total
@@ -34,11 +41,7 @@ def _poisson_cdf(lam: float) -> np.ndarray:
 
 
 @njit(cache=True)
-def _poisson(lam: float, cdf: np.ndarray) -> int:
-    """One Poisson(lam) draw: inversion on the precomputed *cdf*, numba's sampler for large lam."""
-    if lam > _INVERSION_MAX_LAMBDA:
-        return np.random.poisson(lam)
-    u = np.random.random()
+def _invert(u: float, cdf: np.ndarray) -> int:
     k = 0
     last = cdf.size - 1
     while k < last and u > cdf[k]:
@@ -47,15 +50,16 @@ def _poisson(lam: float, cdf: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def simulate_adex(
-    n_steps: int,
-    dt: float,
-    lam_e: float,
-    lam_i: float,
+def integrate_adex(
+    u_e: np.ndarray,
+    u_i: np.ndarray,
+    cdf_e: np.ndarray,
+    cdf_i: np.ndarray,
     w_e: float,
     w_i: float,
-    kernel_seed: int,
-    record: bool,
+    state: np.ndarray,
+    v_out: np.ndarray,
+    dt: float,
     C: float,
     g_L: float,
     E_L: float,
@@ -69,57 +73,54 @@ def simulate_adex(
     E_e: float,
     E_i: float,
     tau_g: float,
-) -> tuple[int, np.ndarray]:
-    """Forward-Euler simulation of one AdEx neuron driven by pooled Poisson input counts.
+) -> int:
+    """Forward-Euler steps of one AdEx neuron driven by pooled Poisson input counts.
+
+    Each step: add the input spikes that arrived during the previous step (counts drawn by
+    inverting the uniforms *u_e*, *u_i* on the Poisson CDFs), integrate V, w, g_e, g_i
+    one step of *dt* ms, then reset if V > V_s (V = V_r, w += b).
 
     Parameters
     ----------
-    n_steps : int
-        Number of steps of *dt* ms.
-    lam_e, lam_i : float
-        Mean number of excitatory / inhibitory input spikes per step (summed rate x dt).
+    u_e, u_i : ndarray of shape (n_steps,)
+        Uniform [0, 1) numbers, one per step, for the excitatory / inhibitory counts.
+    cdf_e, cdf_i : ndarray
+        :func:`poisson_cdf` of the per-step mean counts.
     w_e, w_i : float
         Conductance jump per input spike [nS].
-    kernel_seed : int
-        Seed of the per-step Poisson counts.
-    record : bool
-        Return the membrane trace (spike steps ceiled to V_s) or an empty array.
+    state : ndarray of shape (4,)
+        (V [mV], w [pA], g_e [nS], g_i [nS]); updated in place, so blocks can be chained.
+    v_out : ndarray of shape (n_steps,) or (0,)
+        Filled with V after each step, ceiled to V_s at spike steps (not recorded if empty).
 
     Returns
     -------
-    n_spikes : int
-    v_trace : ndarray of shape (n_steps,) or (0,), in mV
+    int
+        Number of output spikes.
     """
-    np.random.seed(kernel_seed)
-    cdf_e = _poisson_cdf(lam_e)
-    cdf_i = _poisson_cdf(lam_i)
-    decay_dt = dt / tau_g
+    record = v_out.size > 0
+    decay = dt / tau_g
     dt_over_C = dt / C
     dt_over_tau_w = dt / tau_w
     inv_Delta_T = 1.0 / Delta_T
     g_L_Delta_T = g_L * Delta_T
-    v_trace = np.empty(n_steps if record else 0)
-    V = E_L
-    w = 0.0
-    g_e = 0.0
-    g_i = 0.0
+    V, w, g_e, g_i = state[0], state[1], state[2], state[3]
     n_spikes = 0
-    for step in range(n_steps):
-        # input spikes that arrived during the previous step
-        g_e += w_e * _poisson(lam_e, cdf_e)
-        g_i += w_i * _poisson(lam_i, cdf_i)
+    for step in range(u_e.size):
+        g_e += w_e * _invert(u_e[step], cdf_e)
+        g_i += w_i * _invert(u_i[step], cdf_i)
         current = -g_L * (V - E_L) + g_L_Delta_T * np.exp((V - V_T) * inv_Delta_T) - g_e * (V - E_e) - g_i * (V - E_i) - w
-        dw = a * (V - E_L) - w
+        w += dt_over_tau_w * (a * (V - E_L) - w)
         V += dt_over_C * current
-        w += dt_over_tau_w * dw
-        g_e -= decay_dt * g_e
-        g_i -= decay_dt * g_i
+        g_e -= decay * g_e
+        g_i -= decay * g_i
         if V > V_s:
             n_spikes += 1
             if record:
-                v_trace[step] = V_s
+                v_out[step] = V_s
             V = V_r
             w += b
         elif record:
-            v_trace[step] = V
-    return n_spikes, v_trace
+            v_out[step] = V
+    state[0], state[1], state[2], state[3] = V, w, g_e, g_i
+    return n_spikes

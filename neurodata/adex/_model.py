@@ -7,9 +7,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._kernels import simulate_adex
+from ._kernels import MAX_STEP_MEAN, integrate_adex, poisson_cdf
 
 __all__ = ["AdExParams", "SimResult", "draw_input_rates", "simulate"]
+
+#: Steps integrated per kernel call; the uniforms of one block are drawn at once (16 bytes/step).
+BLOCK_STEPS = 2**17
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,16 @@ def draw_input_rates(N: int, rng: np.random.Generator, params: AdExParams = AdEx
     return rng.lognormal(mean=mu, sigma=sigma, size=N)
 
 
+def _median_in_place(values: np.ndarray) -> float:
+    """np.median without its copy: partitions *values* in place (they are not needed after)."""
+    k = values.size // 2
+    if values.size % 2:
+        values.partition(k)
+        return float(values[k])
+    values.partition((k - 1, k))
+    return float(0.5 * (values[k - 1] + values[k]))
+
+
 def simulate(
     N: int,
     T: float,
@@ -80,7 +93,8 @@ def simulate(
     Each input fires as a Poisson process at its own rate, drawn once per simulation from
     *seed*. The summed excitatory (inhibitory) input is a Poisson process with the summed
     rate, so per-step spike counts are drawn directly: exact in distribution, O(steps).
-    The same *seed* gives the same input rates and input counts for every *we*, so a sweep
+    Uniforms for the counts come in blocks from numpy's PCG64 and are inverted on a Poisson
+    CDF table in the numba kernel. The same *seed* gives the same input rates and input counts for every *we*, so a sweep
     over *we* sees common random numbers (and the mean rate is a smooth function of *we*).
 
     Parameters
@@ -110,10 +124,23 @@ def simulate(
     dt_s = dt * 1e-3
     lam_e = float(rates[:n_exc].sum() * dt_s)
     lam_i = float(rates[n_exc:].sum() * dt_s)
+    if max(lam_e, lam_i) > MAX_STEP_MEAN:
+        msg = (
+            f"N={N} inputs give {max(lam_e, lam_i):.0f} input spikes per step of {dt} ms on average; "
+            f"at most {MAX_STEP_MEAN:.0f} are supported. Use a smaller dt."
+        )
+        raise ValueError(msg)
     n_steps = int(round(T * 1e3 / dt))
-    kernel_seed = int(counts_seed.generate_state(1, dtype=np.uint32)[0])
-    n_spikes, trace = simulate_adex(
-        n_steps, dt, lam_e, lam_i, we, we * params.wi_over_we, kernel_seed, record, *params.kernel_constants()
-    )
-    median = float(np.median(trace)) if record else float("nan")
+    cdf_e, cdf_i = poisson_cdf(lam_e), poisson_cdf(lam_i)
+    uniforms = np.random.default_rng(counts_seed)
+    state = np.array([params.E_L, 0.0, 0.0, 0.0])
+    trace = np.empty(n_steps if record else 0)
+    constants = params.kernel_constants()
+    n_spikes = 0
+    for start in range(0, n_steps, BLOCK_STEPS):
+        n = min(BLOCK_STEPS, n_steps - start)
+        u = uniforms.random((2, n))
+        v_out = trace[start : start + n] if record else trace
+        n_spikes += integrate_adex(u[0], u[1], cdf_e, cdf_i, we, we * params.wi_over_we, state, v_out, dt, *constants)
+    median = _median_in_place(trace) if record else float("nan")
     return SimResult(n_spikes=int(n_spikes), output_rate=n_spikes / T, median_vm=median)

@@ -9,18 +9,17 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from neurodata.adex import AdExParams, SEED_RATE_MATCH, SEED_WE_SWEEP, draw_input_rates, match_rate, simulate
-from neurodata.adex._kernels import simulate_adex
+from neurodata.adex._kernels import integrate_adex, poisson_cdf
 from neurodata.adex._model import split_inputs
 
 P = AdExParams()
 
 
-def reference_simulation(n_steps, dt, lam_e, lam_i, w_e, w_i, kernel_seed):
-    """Plain-Python forward Euler of the spec's equations, drawing counts from the same stream."""
-    rs = np.random.RandomState(kernel_seed)
+def reference_simulation(u_e, u_i, lam_e, lam_i, w_e, w_i, dt=0.1):
+    """Plain-Python forward Euler of the spec's equations, with textbook Poisson inversion."""
 
-    def poisson(lam):
-        u, k, p = rs.random_sample(), 0, math.exp(-lam)
+    def poisson(u, lam):
+        k, p = 0, math.exp(-lam)
         cdf = p
         while u > cdf:
             k += 1
@@ -29,9 +28,9 @@ def reference_simulation(n_steps, dt, lam_e, lam_i, w_e, w_i, kernel_seed):
         return k
 
     V, w, ge, gi, spikes, trace = P.E_L, 0.0, 0.0, 0.0, 0, []
-    for _ in range(n_steps):
-        ge += w_e * poisson(lam_e)
-        gi += w_i * poisson(lam_i)
+    for ue, ui in zip(u_e, u_i, strict=True):
+        ge += w_e * poisson(ue, lam_e)
+        gi += w_i * poisson(ui, lam_i)
         I = -P.g_L * (V - P.E_L) + P.g_L * P.Delta_T * math.exp((V - P.V_T) / P.Delta_T) - ge * (V - P.E_e) - gi * (V - P.E_i) - w
         V, w = V + dt * I / P.C, w + dt * (P.a * (V - P.E_L) - w) / P.tau_w
         ge, gi = ge - dt / P.tau_g * ge, gi - dt / P.tau_g * gi
@@ -43,13 +42,43 @@ def reference_simulation(n_steps, dt, lam_e, lam_i, w_e, w_i, kernel_seed):
     return spikes, np.array(trace)
 
 
-def test_kernel_matches_the_slow_reference():
-    args = (20_000, 0.1, 2.1, 0.5, 0.03, 0.12, 1234)
-    n_ref, trace_ref = reference_simulation(*args)
-    n, trace = simulate_adex(*args, True, *P.kernel_constants())
+def test_kernel_matches_the_slow_reference(rng):
+    u_e, u_i = rng.random((2, 20_000))
+    lam_e, lam_i, w_e, w_i = 2.1, 0.5, 0.03, 0.12
+    n_ref, trace_ref = reference_simulation(u_e, u_i, lam_e, lam_i, w_e, w_i)
+    state, trace = np.array([P.E_L, 0.0, 0.0, 0.0]), np.empty(20_000)
+    n = integrate_adex(u_e, u_i, poisson_cdf(lam_e), poisson_cdf(lam_i), w_e, w_i, state, trace, 0.1, *P.kernel_constants())
     assert n == n_ref > 0
     np.testing.assert_allclose(trace, trace_ref, rtol=1e-12, atol=1e-9)
     assert np.count_nonzero(trace == P.V_s) == n
+
+
+def test_kernel_blocks_chain_through_the_state(rng):
+    u_e, u_i = rng.random((2, 5_000))
+    cdfs = (poisson_cdf(2.0), poisson_cdf(0.5))
+    whole_state, whole = np.array([P.E_L, 0.0, 0.0, 0.0]), np.empty(5_000)
+    n_whole = integrate_adex(u_e, u_i, *cdfs, 0.05, 0.2, whole_state, whole, 0.1, *P.kernel_constants())
+    state, parts, n_parts = np.array([P.E_L, 0.0, 0.0, 0.0]), np.empty(5_000), 0
+    for sl in (slice(0, 1234), slice(1234, 5000)):
+        n_parts += integrate_adex(u_e[sl], u_i[sl], *cdfs, 0.05, 0.2, state, parts[sl], 0.1, *P.kernel_constants())
+    assert n_parts == n_whole
+    np.testing.assert_array_equal(parts, whole)
+    np.testing.assert_array_equal(state, whole_state)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 2.08, 45.0, 650.0])
+def test_poisson_table_is_the_poisson_cdf(lam):
+    from scipy.stats import poisson
+
+    cdf = poisson_cdf(lam)
+    k = np.arange(cdf.size)
+    np.testing.assert_allclose(cdf, poisson.cdf(k, lam), rtol=1e-9, atol=1e-12)
+    assert cdf[-1] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_too_many_inputs_per_step_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"input spikes per step of 0.1 ms on average; at most 700"):
+        simulate(3_000_000, 0.01, 0.001, seed=0)
 
 
 def test_without_input_the_neuron_sits_at_its_exponential_leak_equilibrium():
