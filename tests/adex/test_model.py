@@ -140,3 +140,11 @@ def test_rate_match_finds_the_seed_weight(N, tolerance):
 def test_rate_match_outside_the_bracket_is_a_clear_error():
     with pytest.raises(ValueError, match=r"does not cross 500\.0 Hz between w0/4"):
         match_rate(100, target_rate=500.0, T=0.5, dt=0.1, seeds=[0])
+
+
+@given(st.lists(st.floats(-80, 40), min_size=1, max_size=200))
+def test_in_place_median_equals_numpy_median(values):
+    from neurodata.adex._model import _median_in_place
+
+    array = np.array(values)
+    assert _median_in_place(array.copy()) == np.median(array)
