@@ -184,26 +184,20 @@ def compile_contract(body: Mapping[str, Any], owner: str) -> tuple[Any, dict[int
     import pandera.xarray as pxr
 
     labels: dict[int, str] = {}
-    data_vars = {
-        name: pxr.DataVar(
-            dtype=_dtype(spec),
-            dims=tuple(spec["dims"]) if "dims" in spec else None,
-            checks=_build_checks(f"{owner}: {name}", spec.get("checks"), labels),
-            required=spec.get("required", True),
-            nullable=spec.get("nullable", False),
-        )
-        for name, spec in (body.get("data_vars") or {}).items()
-    }
-    coords = {
-        name: pxr.Coordinate(
-            dtype=_dtype(spec),
-            dims=tuple(spec["dims"]) if "dims" in spec else None,
-            checks=_build_checks(f"{owner}: {name}", spec.get("checks"), labels),
-            required=spec.get("required", True),
-            nullable=spec.get("nullable", False),
-        )
-        for name, spec in (body.get("coords") or {}).items()
-    }
+
+    def members(group: str, cls: type) -> dict[str, Any]:
+        return {
+            name: cls(
+                dtype=_dtype(spec),
+                dims=tuple(spec["dims"]) if "dims" in spec else None,
+                checks=_build_checks(f"{owner}: {name}", spec.get("checks"), labels),
+                required=spec.get("required", True),
+                nullable=spec.get("nullable", False),
+            )
+            for name, spec in (body.get(group) or {}).items()
+        }
+
+    data_vars, coords = members("data_vars", pxr.DataVar), members("coords", pxr.Coordinate)
     schema = pxr.DatasetSchema(
         data_vars=data_vars,
         coords=coords,
