@@ -9,15 +9,19 @@ from typing import Any
 
 FAMILIES = ("adex", "braingrid", "ei_network", "gfr", "isf")
 
+# Name prefixes of each family's stages: `neurodata run X` imports the likely family first
+# (importing every family pulls in numba, torch and NEST: seconds per stage).
+_STAGE_PREFIXES = {"adex": ("adex",), "braingrid": ("braingrid", "burst"), "ei_network": ("ei_",), "gfr": ("gfr",), "isf": ("isf", "ann")}
+
 REPORTS = {
     "adex_fidelity": ("neurodata.adex", "fidelity_report", "AdEx sweeps beside the seed notebook's tables"),
     "braingrid_baselines": ("neurodata.braingrid", "baseline_report", "burst-prediction baselines per window size"),
 }
 
 
-def _collect(module_name: str, attribute: str) -> dict[str, Callable[..., Any]]:
+def _collect(module_name: str, attribute: str, families: tuple[str, ...] = FAMILIES) -> dict[str, Callable[..., Any]]:
     found: dict[str, Callable[..., Any]] = {}
-    for family in FAMILIES:
+    for family in families:
         name = f"neurodata.{family}.{module_name}"
         if importlib.util.find_spec(name) is None:
             continue
@@ -28,6 +32,17 @@ def _collect(module_name: str, attribute: str) -> dict[str, Callable[..., Any]]:
 def stages() -> dict[str, Callable[..., Any]]:
     """Every stage name (as dvc.yaml calls it) -> stage function."""
     return _collect("stages", "STAGES")
+
+
+def find_stage(name: str) -> Callable[..., Any]:
+    """The stage function called *name*, importing as few families as possible."""
+    likely = tuple(f for f in FAMILIES if name.startswith(_STAGE_PREFIXES[f]))
+    for families in (likely, FAMILIES):
+        found = _collect("stages", "STAGES", families)
+        if name in found:
+            return found[name]
+    msg = f"Unknown stage {name!r}. Stages: {sorted(found)}."
+    raise KeyError(msg)
 
 
 def plots() -> dict[str, Callable[..., Any]]:

@@ -26,15 +26,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    stages = _registry.stages()
-    if args.stage not in stages:
-        msg = f"Unknown stage {args.stage!r}. Stages: {sorted(stages)}."
-        raise KeyError(msg)
+    stage = _registry.find_stage(args.stage)
     params = load_params(args.stage, args.params)
     options = {"scheduler": args.scheduler} if args.scheduler else {}
     start = time.perf_counter()
     with set_options(**options):
-        outputs = stages[args.stage](params, data_dir=data_dir(args), scheduler=args.scheduler)
+        outputs = stage(params, data_dir=data_dir(args), scheduler=args.scheduler)
     for path in outputs or []:
         print(f"wrote {path}")
     print(f"{args.stage}: done in {time.perf_counter() - start:.1f} s")
