@@ -1,0 +1,185 @@
+"""From binned sweeps of a block of cells to fitted, screened GFR parameters (one dask task per block).
+
+Pure functions on numpy arrays; ``stages.py`` reads and writes the artifacts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._fit import GROUPS, FitConfig, fit_keys, pack_groups
+
+__all__ = ["KEYS", "activation_pairs", "fit_block", "screen_cells", "select"]
+
+#: the six (bin_size, activation_bin_size) pairs of the released dataset, in its order
+KEYS = ((10, 20), (10, 100), (20, 20), (20, 100), (50, 100), (100, 100))
+
+
+def _groups_of_cell(cur: np.ndarray, rate: np.ndarray, n_bins: np.ndarray, names: np.ndarray,
+                    rows: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for name in GROUPS:
+        sel = rows[names[rows] == name]
+        if sel.size == 0:
+            continue
+        L = int(n_bins[sel].max())
+        c = np.nan_to_num(cur[sel, :L], nan=0.0)
+        r = np.nan_to_num(rate[sel, :L], nan=0.0)
+        for j, s in enumerate(sel):        # zero padding of shorter sweeps, as the original
+            c[j, n_bins[s]:] = 0.0
+            r[j, n_bins[s]:] = 0.0
+        out[name] = (c, r)
+    return out
+
+
+def screen_cells(n_cells: int, sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple],
+                 gamma: np.ndarray, *, require_noise_sweeps: bool = True) -> np.ndarray:
+    """Reason why each cell cannot be fitted ('' for a cell that can).
+
+    Parameters
+    ----------
+    n_cells : int
+    sweep_cell : ndarray of int, shape (n_sweeps,)
+        Cell row of each sweep.
+    names : ndarray of str, shape (n_sweeps,)
+        Stimulus name of each sweep.
+    binned : dict
+        ``{bin_ms: (current, rate, n_bins)}`` as :func:`bin_sweeps` returns.
+    gamma : ndarray of shape (n_cells,)
+        Maximal firing rate in spikes/ms.
+    require_noise_sweeps : bool, default: True
+        Exclude a cell that lacks Noise 1 or Noise 2 (the original's implicit criterion).
+
+    Returns
+    -------
+    ndarray of str, shape (n_cells,)
+    """
+    reasons = np.full(n_cells, "", dtype=object)
+    used = np.isin(names, GROUPS)
+    for c in range(n_cells):
+        mine = sweep_cell == c
+        have = set(names[mine])
+        problems = []
+        if "Long Square" not in have:
+            problems.append("no Long Square sweeps")
+        if require_noise_sweeps:
+            problems += [f"missing {n} sweeps" for n in ("Noise 1", "Noise 2") if n not in have]
+        empty, nan = set(), set()
+        for cur, rate, n_bins in binned.values():
+            for s in np.flatnonzero(mine & used):
+                if n_bins[s] == 0:
+                    empty.add(f"{names[s]} sweep {s}")
+                elif not (np.all(np.isfinite(rate[s, : n_bins[s]])) and np.all(np.isfinite(cur[s, : n_bins[s]]))):
+                    nan.add(f"{names[s]} sweep {s}")
+        if empty:
+            problems.append("empty sweeps: " + ", ".join(sorted(empty)))
+        if nan:
+            problems.append("NaN rates or currents in " + ", ".join(sorted(nan)))
+        if not np.isfinite(gamma[c]):
+            problems.append("no inter-spike interval in any sweep (max firing rate undefined)")
+        reasons[c] = "; ".join(problems)
+    return reasons
+
+
+def activation_pairs(cur: np.ndarray, rate: np.ndarray, n_bins: np.ndarray, names: np.ndarray,
+                     cell_rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First-bin (current, rate) pair of every Long Square sweep of each cell, padded.
+
+    Returns
+    -------
+    current, rate : ndarray of shape (n_cells, max pairs)
+        pA and spikes/ms.
+    mask : ndarray of bool, same shape
+    """
+    lists = [rows[(names[rows] == "Long Square") & (n_bins[rows] > 0)] for rows in cell_rows]
+    width = max([len(x) for x in lists] + [1])
+    c_out = np.zeros((len(lists), width))
+    r_out = np.zeros((len(lists), width))
+    mask = np.zeros((len(lists), width), bool)
+    for c, rows in enumerate(lists):
+        c_out[c, : rows.size] = cur[rows, 0]
+        r_out[c, : rows.size] = rate[rows, 0]
+        mask[c, : rows.size] = True
+    return c_out, r_out, mask
+
+
+def fit_block(sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple], gamma: np.ndarray,
+              specimen_ids: np.ndarray, *, keys: list[tuple[int, int]], degrees: dict[int, int], config: FitConfig,
+              seed: int, require_noise_sweeps: bool = True) -> tuple[np.ndarray, dict]:
+    """Screen and fit every key for one block of cells.
+
+    Parameters
+    ----------
+    sweep_cell : ndarray of int, shape (n_sweeps,)
+        Cell row (0 .. n_cells - 1 within the block) of each sweep.
+    names : ndarray of str, shape (n_sweeps,)
+        Stimulus name of each sweep.
+    binned : dict
+        ``{bin_ms: (current, rate, n_bins)}`` with arrays of shape (n_sweeps, n_bins).
+    gamma : ndarray of shape (n_cells,)
+        Maximal firing rate in spikes/ms.
+    specimen_ids : ndarray of int, shape (n_cells,)
+        Ids; with *seed* they key each cell's random streams (block-independent results).
+    keys, degrees, config, seed, require_noise_sweeps
+        See :func:`fit_keys` and :func:`screen_cells`.
+
+    Returns
+    -------
+    reasons : ndarray of str, shape (n_cells,)
+        Why a cell was not fitted ('' if it was).
+    fits : dict
+        ``{key: arrays of shape (n_cells, ...)}`` (NaN rows for cells not fitted).
+    """
+    n_cells = specimen_ids.size
+    reasons = screen_cells(n_cells, sweep_cell, names, binned, gamma, require_noise_sweeps=require_noise_sweeps)
+    ok = np.flatnonzero(reasons == "")
+    cell_rows = [np.flatnonzero(sweep_cell == c) for c in ok]
+    bin_sizes = sorted({k[0] for k in keys} | {k[1] for k in keys})
+    groups = {bs: pack_groups([_groups_of_cell(*binned[bs], names, rows) for rows in cell_rows], bs)
+              for bs in bin_sizes}
+    act = {ab: activation_pairs(*binned[ab], names, cell_rows) for ab in sorted({k[1] for k in keys})}
+
+    def rng_of(c: int, *purpose: int) -> np.random.Generator:
+        return np.random.default_rng([seed, int(specimen_ids[ok[c]]), *purpose])
+
+    fits_ok = fit_keys(groups, act, gamma[ok], list(keys), degrees, config, rng_of) if ok.size else {}
+    fits = {}
+    for key in keys:
+        if key not in fits_ok:
+            fits[key] = None
+            continue
+        full = {}
+        for name, arr in fits_ok[key].items():
+            if name == "ds":
+                full[name] = arr
+                continue
+            shape = (n_cells, *arr.shape[1:])
+            fill = -1 if arr.dtype.kind == "i" else np.nan
+            out = np.full(shape, fill, dtype=arr.dtype)
+            out[ok] = arr
+            full[name] = out
+        fits[key] = full
+    return reasons, fits
+
+
+def select(val_evr: np.ndarray, train_loss: np.ndarray, reasons: np.ndarray, *, min_val_evr: float = 0.5,
+           max_train_loss: float = 0.45) -> tuple[np.ndarray, np.ndarray]:
+    """Release criteria: ``val_evr > min_val_evr`` and ``train_loss < max_train_loss``.
+
+    Returns
+    -------
+    included : ndarray of bool, shape (n_cells,)
+    reason : ndarray of str, shape (n_cells,)
+        Why each excluded cell was excluded ('' if included).
+    """
+    out = np.array(reasons, dtype=object).copy()
+    for c in range(out.size):
+        if out[c]:
+            continue
+        if np.isnan(val_evr[c]):
+            out[c] = "validation EVR is NaN (no fit with a defined EVR on Noise 1)"
+        elif not val_evr[c] > min_val_evr:
+            out[c] = f"val_evr {val_evr[c]:.3f} <= {min_val_evr}"
+        elif not train_loss[c] < max_train_loss:
+            out[c] = f"train_loss {train_loss[c]:.3f} >= {max_train_loss}"
+    return out == "", out
