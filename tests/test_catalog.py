@@ -28,8 +28,9 @@ def test_every_entry_has_description_dims_units_and_a_contract():
     for name, entry in cat.entries.items():
         meta = entry.metadata
         assert meta.get("description"), name
-        assert meta.get("dims"), name
         assert isinstance(meta.get("units"), dict), name
+        if entry.output_instance.startswith("xarray:"):
+            assert meta.get("dims"), name
         artifact = entry.kwargs["artifact"]
         assert (REPO / "schemas" / f"{artifact}.yaml").is_file(), name
 
