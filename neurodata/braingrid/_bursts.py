@@ -1,0 +1,435 @@
+"""Network-burst detectors of the BrainGrid analysis line (spec section 2).
+
+Two detectors, both on the spike table (time steps of all spikes, sorted):
+
+* **binned** (``getBinnedBurstInfo.m``, KS14 threshold): spikes per 10-ms bin divided by N;
+  runs of bins at or above ``threshold`` (0.005 spikes/neuron/bin) form one burst.
+* **avalanche** (``getAvalanches.m``, which wrote ``allBurst.csv``): rows T[k], C[k] of the
+  distinct spike time steps and their spike counts; an avalanche is a run of rows closer than
+  the network mean ISI; an avalanche with more than ``burst_min`` spikes (1e4 at N = 10 000)
+  is a burst.
+
+Row quirks of ``getAvalanches.m`` (spec 2.2), reproduced when ``quirks=True`` (the default, so
+``StartT`` matches the labels Lundvall's windows were cut from) and fixed when False:
+
+1. the avalanche starts one row *before* the row that triggered it (StartRow = i - 1), so its
+   first row is the isolated spike step preceding the dense part;
+2. after an avalanche ending at row j the scan resumes at j + 2, skipping row j + 1 as a
+   trigger (partly compensated by quirk 1);
+3. a row with more than one spike triggers an avalanche even when the next interval is long,
+   and then the next row is included across that long interval;
+4. the scan never considers the last interval as a trigger, and an avalanche never includes
+   the last row;
+5. MATLAB would fail (index 0) if the very first interval triggered; the start row is clamped
+   to the first row here.
+
+With ``quirks=False`` an avalanche is a maximal run of rows joined by intervals shorter than
+the mean ISI, or a single row with more than one spike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from numba import njit
+
+__all__ = [
+    "ORIGINAL_BINNED_THRESHOLD",
+    "ORIGINAL_BURST_MIN",
+    "ORIGINAL_N",
+    "allburst_frame",
+    "avalanche_bursts",
+    "binned_bursts",
+    "burst_table",
+    "spike_time_counts",
+]
+
+#: Network size the original absolute thresholds assume.
+ORIGINAL_N = 10_000
+#: Avalanche spikes above which an avalanche is a burst, at N = 10 000 (``getAvalanches.m``).
+ORIGINAL_BURST_MIN = 10_000
+#: Spikes per neuron per bin at or above which a bin is "bursting" (KS14, ``getBinnedBurstInfo.m``).
+ORIGINAL_BINNED_THRESHOLD = 0.005
+
+_FIELDS = ("start_step", "end_step", "width_steps", "n_spikes", "peak_step", "peak_count", "ibi_steps", "start_row", "end_row")
+
+
+def spike_time_counts(time_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct spike time steps and their spike counts (``allSpikeTimeCount.csv``).
+
+    Parameters
+    ----------
+    time_step : ndarray of shape (n_spikes,), integer, sorted ascending
+        Spike time steps.
+
+    Returns
+    -------
+    t : ndarray of shape (n_rows,), int64
+        Distinct time steps, ascending.
+    c : ndarray of shape (n_rows,), int64
+        Number of spikes at each of them.
+    """
+    ts = np.asarray(time_step)
+    if ts.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
+    counts = np.diff(np.r_[starts, ts.size])
+    return ts[starts].astype(np.int64), counts.astype(np.int64)
+
+
+@njit(cache=True)
+def _avalanche_scan(t, c, mean_isi, burst_min, quirks, out):  # pragma: no cover - numba
+    """Scan rows (t, c) for avalanches; write bursts as rows of ``out`` (start_row, end_row, spikes).
+
+    Returns the number of bursts and the number of avalanches.
+    """
+    n_rows = t.size
+    n_int = n_rows - 1  # intervals S[k] = t[k+1] - t[k], k = 0 .. n_int-1
+    nb = 0
+    na = 0
+    if n_rows < 2:
+        return nb, na
+    if quirks:
+        i = 0
+        # MATLAB: i = 1 .. len(S)-1 (1-based), i.e. 0-based intervals 0 .. n_int-2
+        while i < n_int - 1:
+            if (t[i + 1] - t[i]) < mean_isi or c[i] > 1:
+                j = i + 1
+                while j < n_int - 1 and (t[j + 1] - t[j]) < mean_isi:
+                    j += 1
+                a = max(i - 1, 0)
+                total = 0
+                for k in range(a, j + 1):
+                    total += c[k]
+                na += 1
+                if total > burst_min:
+                    out[nb, 0] = a
+                    out[nb, 1] = j
+                    out[nb, 2] = total
+                    nb += 1
+                i = j + 1
+            i += 1
+    else:
+        i = 0
+        while i < n_rows:
+            j = i
+            while j < n_int and (t[j + 1] - t[j]) < mean_isi:
+                j += 1
+            if j > i or c[i] > 1:
+                total = 0
+                for k in range(i, j + 1):
+                    total += c[k]
+                na += 1
+                if total > burst_min:
+                    out[nb, 0] = i
+                    out[nb, 1] = j
+                    out[nb, 2] = total
+                    nb += 1
+            i = j + 1
+    return nb, na
+
+
+@njit(cache=True)
+def _peaks(t, c, start_row, end_row, bin_steps, peak_step, peak_count):  # pragma: no cover - numba
+    """Busiest bin of *bin_steps* (aligned to multiples of it) within each burst's rows."""
+    for b in range(start_row.size):
+        best = -1
+        best_bin = -1
+        cur_bin = -1
+        cur = 0
+        for k in range(start_row[b], end_row[b] + 1):
+            kb = t[k] // bin_steps
+            if kb != cur_bin:
+                cur_bin = kb
+                cur = 0
+            cur += c[k]
+            if cur > best:
+                best = cur
+                best_bin = cur_bin
+        peak_step[b] = best_bin * bin_steps
+        peak_count[b] = best
+
+
+def avalanche_bursts(
+    t: np.ndarray,
+    c: np.ndarray,
+    *,
+    n_steps: int,
+    burst_min: float = ORIGINAL_BURST_MIN,
+    quirks: bool = True,
+    bin_steps: int = 100,
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The avalanche detector that wrote ``allBurst.csv`` (spec 2.2).
+
+    Parameters
+    ----------
+    t, c : ndarray of shape (n_rows,), int64
+        Distinct spike time steps (ascending) and spike counts, from :func:`spike_time_counts`.
+    n_steps : int
+        Length of the run in steps (``len(spikesHistory) * 100``); mean ISI = n_steps / sum(c).
+    burst_min : float, default 10 000
+        An avalanche with more spikes than this is a burst.
+    quirks : bool, default True
+        Reproduce the row quirks of ``getAvalanches.m`` (module docstring); False fixes them.
+    bin_steps : int, default 100
+        Bin for the ``peak`` of a burst (10 ms).
+
+    Returns
+    -------
+    bursts : dict of ndarray of shape (n_bursts,)
+        ``start_step``, ``end_step`` (StartT, EndT), ``width_steps`` (EndT - StartT + 1),
+        ``n_spikes`` (TotalSpikes), ``peak_step``/``peak_count`` (busiest bin), ``ibi_steps``
+        (StartT minus the time of the previous burst's last row, the first from the first
+        spike of the run), ``start_row``/``end_row`` (0-based rows of the time-count table).
+    info : dict
+        ``mean_isi_steps`` and ``n_avalanches``.
+    """
+    t = np.ascontiguousarray(t, dtype=np.int64)
+    c = np.ascontiguousarray(c, dtype=np.int64)
+    total = int(c.sum())
+    mean_isi = float(n_steps) / total if total else float("inf")
+    out = np.zeros((max(t.size, 1), 3), dtype=np.int64)
+    nb, na = _avalanche_scan(t, c, mean_isi, float(burst_min), bool(quirks), out)
+    start_row, end_row, n_spikes = (out[:nb, k].copy() for k in range(3))
+    start = t[start_row]
+    end = t[end_row]
+    previous_end = np.r_[t[:1], end[:-1]] if nb else np.zeros(0, dtype=np.int64)
+    peak_step = np.zeros(nb, dtype=np.int64)
+    peak_count = np.zeros(nb, dtype=np.int64)
+    _peaks(t, c, start_row, end_row, int(bin_steps), peak_step, peak_count)
+    bursts = {
+        "start_step": start,
+        "end_step": end,
+        "width_steps": end - start + 1,
+        "n_spikes": n_spikes,
+        "peak_step": peak_step,
+        "peak_count": peak_count,
+        "ibi_steps": start - previous_end,
+        "start_row": start_row,
+        "end_row": end_row,
+    }
+    return bursts, {"mean_isi_steps": mean_isi, "n_avalanches": int(na)}
+
+
+def binned_bursts(
+    time_step: np.ndarray,
+    *,
+    n_neurons: int,
+    n_steps: int,
+    threshold: float = ORIGINAL_BINNED_THRESHOLD,
+    min_spikes: float = 0,
+    bin_steps: int = 100,
+) -> dict[str, np.ndarray]:
+    """The binned KS14 detector (``getBinnedBurstInfo.m``, spec 2.1).
+
+    Parameters
+    ----------
+    time_step : ndarray of shape (n_spikes,), integer
+        Spike time steps (``spikesHistory`` is their histogram in 10-ms bins).
+    n_neurons : int
+        N; the bin rate is spikes / N.
+    n_steps : int
+        Length of the run in steps (sets the number of bins).
+    threshold : float, default 0.005
+        Spikes per neuron per bin at or above which a bin is bursting.
+    min_spikes : float, default 0
+        Keep only bursts with more spikes than this (0 = the original; the small-grid scaling of
+        spec 4.4 uses N, because starters alone cross the per-bin threshold at small N).
+    bin_steps : int, default 100
+
+    Returns
+    -------
+    dict of ndarray of shape (n_bursts,)
+        As :func:`avalanche_bursts`, in steps: ``start_step`` = first bin * bin_steps,
+        ``end_step`` = (last bin + 1) * bin_steps - 1, ``width_steps`` = bins * bin_steps,
+        ``peak_step``/``peak_count`` = first busiest bin and its spikes, ``ibi_steps`` = peak
+        minus the previous burst's peak (the first from step 0), as in the original;
+        ``start_row``/``end_row`` are -1.
+    """
+    n_bins = max(int(np.ceil(n_steps / bin_steps)), 1)
+    counts = np.bincount(np.asarray(time_step, dtype=np.int64) // bin_steps, minlength=n_bins)
+    above = counts / float(n_neurons) >= threshold
+    edges = np.diff(np.r_[0, above.astype(np.int8), 0])
+    first = np.flatnonzero(edges == 1)
+    last = np.flatnonzero(edges == -1) - 1
+    cum = np.r_[0, np.cumsum(counts)]
+    n_spikes = cum[last + 1] - cum[first]
+    keep = n_spikes > min_spikes
+    first, last, n_spikes = first[keep], last[keep], n_spikes[keep]
+    peak_bin = np.array([f + int(np.argmax(counts[f : e + 1])) for f, e in zip(first, last, strict=True)], dtype=np.int64)
+    peak_count = counts[peak_bin] if peak_bin.size else np.zeros(0, dtype=np.int64)
+    interval = np.diff(np.r_[0, peak_bin])
+    return {
+        "start_step": first * bin_steps,
+        "end_step": (last + 1) * bin_steps - 1,
+        "width_steps": (last - first + 1) * bin_steps,
+        "n_spikes": n_spikes.astype(np.int64),
+        "peak_step": peak_bin * bin_steps,
+        "peak_count": peak_count.astype(np.int64),
+        "ibi_steps": interval * bin_steps,
+        "start_row": np.full(first.size, -1, dtype=np.int64),
+        "end_row": np.full(first.size, -1, dtype=np.int64),
+    }
+
+
+_ATTRS = {
+    "start_step": {"units": "step", "long_name": "first time step of the burst (StartT)"},
+    "end_step": {"units": "step", "long_name": "last time step of the burst (EndT)"},
+    "width_steps": {"units": "step", "long_name": "burst width, end - start + 1"},
+    "n_spikes": {"long_name": "spikes in the burst (TotalSpikes)"},
+    "peak_step": {"units": "step", "long_name": "first step of the busiest bin of the burst"},
+    "peak_count": {"long_name": "spikes in the busiest bin of the burst (bin_steps wide)"},
+    "ibi_steps": {
+        "units": "step",
+        "long_name": "inter-burst interval as in the original scripts: quiet gap since the previous "
+        "burst's end (avalanche) or peak-to-peak interval (binned)",
+    },
+    "start_row": {"long_name": "0-based row of the burst start in the spike-time-count table (-1: binned)"},
+    "end_row": {"long_name": "0-based row of the burst end in the spike-time-count table (-1: binned)"},
+}
+
+
+def burst_table(
+    time_step: np.ndarray,
+    *,
+    n_neurons: int,
+    n_steps: int,
+    detectors: Sequence[str] = ("avalanche", "binned"),
+    burst_min: float | None = None,
+    binned_threshold: float = ORIGINAL_BINNED_THRESHOLD,
+    binned_min_spikes: float | None = None,
+    scale_to_n: bool = True,
+    quirks: bool = True,
+    bin_steps: int = 100,
+    isi_steps: int | None = None,
+) -> xr.Dataset:
+    """Bursts of both detectors as one table along dim ``burst``.
+
+    Parameters
+    ----------
+    time_step : ndarray of shape (n_spikes,), integer, sorted
+        Spike time steps of the spike table.
+    n_neurons, n_steps : int
+        Network size N and run length in steps.
+    detectors : sequence of {"avalanche", "binned"}
+    burst_min : float, optional
+        Avalanche spikes above which an avalanche is a burst. Default: 10 000 (the original),
+        times N / 10 000 when *scale_to_n* (spec 4.4: one spike per neuron).
+    binned_threshold : float, default 0.005
+        Spikes per neuron per bin (already per neuron, so not scaled).
+    binned_min_spikes : float, optional
+        Minimum spikes of a binned burst. Default: 0 (the original), or N when *scale_to_n*.
+    scale_to_n : bool, default True
+        Apply the small-grid scaling of spec 4.4 to the defaults above.
+    quirks : bool, default True
+        Reproduce ``getAvalanches.m``'s row quirks (see the module docstring).
+    bin_steps : int, default 100
+    isi_steps : int, optional
+        Steps over which the avalanche detector's mean ISI is taken (default *n_steps*, as in
+        the original; the stage passes the simulated steps of a schedule-(b) file).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dim ``burst`` (avalanche bursts first, each detector in time order) with coords
+        ``burst`` (0..n-1), ``detector`` (str) and ``burst_id`` (1-based ID within the
+        detector, as in the CSV files), variables of :func:`avalanche_bursts`; the
+        effective thresholds and the mean ISI in attrs.
+
+    Raises
+    ------
+    ValueError
+        A detector name is unknown, or no detector found any burst (the message gives the
+        thresholds used).
+    """
+    unknown = sorted(set(detectors) - {"avalanche", "binned"})
+    if unknown or not detectors:
+        msg = f"detectors must be a non-empty list drawn from ['avalanche', 'binned']; got {list(detectors)}."
+        raise ValueError(msg)
+    scale = n_neurons / ORIGINAL_N if scale_to_n else 1.0
+    eff_burst_min = float(burst_min if burst_min is not None else ORIGINAL_BURST_MIN * scale)
+    eff_binned_min = float(binned_min_spikes if binned_min_spikes is not None else (n_neurons if scale_to_n else 0))
+    parts: list[dict[str, np.ndarray]] = []
+    names: list[str] = []
+    attrs: dict[str, object] = {
+        "n_neurons": int(n_neurons),
+        "n_steps": int(n_steps),
+        "isi_steps": int(n_steps if isi_steps is None else isi_steps),
+        "bin_steps": int(bin_steps),
+        "scale_to_n": int(bool(scale_to_n)),
+        "detectors": ",".join(detectors),
+    }
+    counts: dict[str, int] = {}
+    for det in detectors:
+        if det == "avalanche":
+            t, c = spike_time_counts(time_step)
+            found, info = avalanche_bursts(t, c, n_steps=n_steps if isi_steps is None else isi_steps, burst_min=eff_burst_min, quirks=quirks, bin_steps=bin_steps)
+            attrs.update(
+                avalanche_burst_min=eff_burst_min,
+                avalanche_mean_isi_steps=info["mean_isi_steps"],
+                avalanche_n_avalanches=info["n_avalanches"],
+                avalanche_quirks=int(bool(quirks)),
+            )
+        else:
+            found = binned_bursts(
+                time_step,
+                n_neurons=n_neurons,
+                n_steps=n_steps,
+                threshold=binned_threshold,
+                min_spikes=eff_binned_min,
+                bin_steps=bin_steps,
+            )
+            attrs.update(binned_threshold=float(binned_threshold), binned_min_spikes=eff_binned_min)
+        counts[det] = int(found["start_step"].size)
+        parts.append(found)
+        names.extend([det] * counts[det])
+    if not names:
+        thresholds = {k: v for k, v in attrs.items() if k.startswith(("avalanche_", "binned_"))}
+        msg = (
+            f"No bursts found in {np.asarray(time_step).size} spikes of {n_neurons} neurons over {n_steps} steps "
+            f"by detectors {list(detectors)} with {thresholds}; the network may not burst yet (simulate longer) "
+            "or the thresholds are too high for this network size (set scale_to_n: true)."
+        )
+        raise ValueError(msg)
+    data = {f: np.concatenate([p[f] for p in parts]).astype(np.int64) for f in _FIELDS}
+    burst_id = np.concatenate([np.arange(1, counts[d] + 1, dtype=np.int64) for d in detectors])
+    for det in detectors:
+        attrs[f"n_bursts_{det}"] = counts[det]
+    return xr.Dataset(
+        {name: ("burst", data[name], dict(_ATTRS[name])) for name in _FIELDS},
+        coords={
+            "burst": ("burst", np.arange(len(names), dtype=np.int64), {"long_name": "burst index"}),
+            "detector": ("burst", np.array(names, dtype=object), {"long_name": "burst detector"}),
+            "burst_id": ("burst", burst_id, {"long_name": "1-based burst ID within its detector"}),
+        },
+        attrs=attrs,
+    )
+
+
+def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFrame:
+    """The bursts of *detector* in the column layout of ``allBurst.csv``.
+
+    Columns ``ID, StartRow, EndRow, StartT, EndT, Width, TotalSpikes, IBI``; rows are
+    1-based (MATLAB) as in the original. Write with ``frame.to_csv(path, index=False)``.
+    """
+    sel = np.asarray(bursts["detector"].values).astype(object) == detector
+    if not sel.any():
+        msg = f"No {detector!r} bursts in the burst table (detectors present: {sorted(set(np.asarray(bursts['detector'].values).astype(object)))})."
+        raise ValueError(msg)
+    b = bursts.isel(burst=np.flatnonzero(sel)).load()
+    row_offset = 1 if detector == "avalanche" else 0
+    return pd.DataFrame(
+        {
+            "ID": b["burst_id"].values,
+            "StartRow": b["start_row"].values + row_offset,
+            "EndRow": b["end_row"].values + row_offset,
+            "StartT": b["start_step"].values,
+            "EndT": b["end_step"].values,
+            "Width": b["width_steps"].values,
+            "TotalSpikes": b["n_spikes"].values,
+            "IBI": b["ibi_steps"].values,
+        }
+    )

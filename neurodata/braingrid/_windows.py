@@ -1,0 +1,261 @@
+"""Pre-burst and non-burst spike windows (Lundvall's ``get_training_data``, spec 3.2).
+
+For each burst onset (the first spike, in (time step, neuron) order, whose time step equals a
+burst's StartT, and whose preceding spike is not itself at a StartT), the pre-burst window is
+the *w* spikes just before the onset (label 1) and the non-burst window the *w* spikes ending
+*gap* spikes before it (label 0). An onset is kept only if its *gap* preceding spikes span at
+least ``min_gap_steps`` steps (the original compares the same number, 2000, to both), which
+drops bursts that follow too closely on the previous one.
+
+Fixes of the seed's quirks (spec 3.2):
+
+* (a) the seed trims the spatial non-burst array with ``index+1:n`` instead of ``index:n``,
+  adding one all-zero non-burst row to every ``space_{w}.csv``: not reproduced, both kinds
+  have exactly one pre-burst and one non-burst sample per kept onset;
+* (b) the seed does not check ``i - w - gap >= 0`` and slices with negative indices for very
+  early bursts: onsets with ``i - gap - max(windows) < 0`` are dropped here (counted in
+  ``n_dropped_early``), so every window size uses the same onsets;
+* (c) spikes sharing a time step were in pandas' unstable quicksort order; here they follow
+  the stable (time step, neuron) order of the spike table, so windows are reproducible. As in
+  the seed, the onset is the first spike of its step, so a pre-burst window holds only
+  spikes of strictly earlier steps.
+
+The unseeded ``np.random.shuffle`` of the seed is replaced by a seeded ``split``
+(train/val/test) drawn per *burst*, so that a burst's pre-burst and non-burst samples share a
+split and a burst has the same split at every window size. Samples are ordered by burst,
+then label (1 before 0); shuffle when loading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = ["SPLITS", "burst_onsets", "burst_windows", "scaled_gap", "window_frames", "window_width"]
+
+#: Names of the splits, in the order of their fractions.
+SPLITS = ("train", "val", "test")
+#: The seed's gap in spikes, meant for N = 10 000 (about 1 s of background there).
+ORIGINAL_GAP = 2000
+
+
+def scaled_gap(n_neurons: int, gap: int = ORIGINAL_GAP, reference_n: int = 10_000) -> int:
+    """The gap scaled to network size, ``round(gap * N / reference_n)`` (spec 4.4), at least 1."""
+    return max(1, round(gap * n_neurons / reference_n))
+
+
+def burst_onsets(time_step: np.ndarray, start_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spike indices of the burst onsets, as the seed's mask-transition scan finds them.
+
+    Parameters
+    ----------
+    time_step : ndarray of shape (n_spikes,), sorted
+        Spike time steps of the spike table.
+    start_steps : ndarray of shape (n_bursts,)
+        Burst StartT values (time steps).
+
+    Returns
+    -------
+    onset : ndarray of shape (n_onsets,), int64
+        Index i of the first spike of each StartT step, where ``i >= 1`` and spike i - 1 is not
+        at any StartT (the seed's ``not mask[i-1] and mask[i]``).
+    burst : ndarray of shape (n_onsets,), int64
+        Index into *start_steps* of each onset. StartT values that are no spike time are
+        skipped, as in the seed.
+    """
+    ts = np.asarray(time_step)
+    starts = np.asarray(start_steps).astype(ts.dtype, copy=False)
+    order = np.argsort(starts, kind="stable")
+    idx = np.searchsorted(ts, starts[order], side="left")
+    inside = idx < ts.size
+    hit = np.zeros(order.size, dtype=bool)
+    hit[inside] = ts[idx[inside]] == starts[order][inside]
+    hit &= idx >= 1
+    idx, burst = idx[hit], order[hit]
+    prev_in_starts = np.isin(ts[idx - 1], starts)
+    keep = ~prev_in_starts
+    # Two StartT equal to each other give the same onset once.
+    onset, first = np.unique(idx[keep], return_index=True)
+    return onset.astype(np.int64), burst[keep][first].astype(np.int64)
+
+
+def window_width(temporal: np.ndarray) -> np.ndarray:
+    """Width of temporal windows: last step offset minus first (in steps), shape (n_samples,)."""
+    return np.asarray(temporal)[:, -1] - np.asarray(temporal)[:, 0]
+
+
+def _split_sizes(n_bursts: int, fractions: Sequence[float]) -> np.ndarray:
+    """Bursts per split: rounded cumulative fractions, then at least one burst in every split
+    with a non-zero fraction when there are enough bursts (train first, then test, then val)."""
+    frac = np.asarray(fractions, dtype=float) / float(np.sum(fractions))
+    bounds = np.round(np.cumsum(frac) * n_bursts).astype(int)
+    sizes = np.diff(np.r_[0, bounds])
+    for k in (0, 2, 1):
+        if sizes[k] == 0 and frac[k] > 0:
+            donor = int(np.argmax(sizes))
+            if sizes[donor] <= 1 and k == 2 and sizes[1] > 0:
+                donor = 1  # with two bursts, a test burst is worth more than a val burst
+            if sizes[donor] > 1 or (k == 0 and sizes[donor] > 0) or (k == 2 and donor == 1 and sizes[1] > 0):
+                sizes[donor] -= 1
+                sizes[k] += 1
+    return sizes
+
+
+def _assign_splits(n_bursts: int, fractions: Sequence[float], seed: int) -> np.ndarray:
+    """Seeded split label per burst: a random permutation cut into the sizes of :func:`_split_sizes`."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n_bursts)
+    labels = np.empty(n_bursts, dtype=object)
+    for name, part in zip(SPLITS, np.split(perm, np.cumsum(_split_sizes(n_bursts, fractions))[:-1]), strict=True):
+        labels[part] = name
+    return labels
+
+
+def burst_windows(
+    time_step: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    neuron: np.ndarray,
+    start_steps: np.ndarray,
+    *,
+    windows: Sequence[int] = (5, 10, 50, 100, 500),
+    gap: int = ORIGINAL_GAP,
+    min_gap_steps: int | None = None,
+    split_fractions: Sequence[float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+    burst_index: np.ndarray | None = None,
+) -> xr.DataTree:
+    """Labelled pre-burst / non-burst windows, one DataTree node per window size.
+
+    Parameters
+    ----------
+    time_step : ndarray of shape (n_spikes,), sorted
+        Spike time steps (spike table order).
+    x, y : ndarray of shape (n_spikes,)
+        Grid coordinates of each spike's neuron.
+    neuron : ndarray of shape (n_spikes,)
+        Neuron id of each spike.
+    start_steps : ndarray of shape (n_bursts,)
+        Burst StartT values (time steps).
+    windows : sequence of int, default (5, 10, 50, 100, 500)
+        Window sizes in spikes.
+    gap : int, default 2000
+        Spikes between the end of the non-burst window and the onset (scale it to N with
+        :func:`scaled_gap`).
+    min_gap_steps : int, optional
+        The *gap* spikes before an onset must span at least this many steps (default: *gap*,
+        as in the seed).
+    split_fractions : sequence of 3 floats, default (0.7, 0.15, 0.15)
+        Fractions of bursts in train, val and test.
+    seed : int, default 0
+        Seed of the split.
+    burst_index : ndarray of shape (n_bursts,), optional
+        Index of each StartT in the burst table (default: 0..n_bursts-1).
+
+    Returns
+    -------
+    xarray.DataTree
+        Root attrs describe the parameters; node ``window_{w}`` has dims (sample, position)
+        with ``temporal`` (int64 step offsets from the window's first spike), ``x``, ``y``
+        (int16), ``neuron`` (int32), and per sample ``label`` (1 pre-burst, 0 non-burst),
+        ``burst`` (index in the burst table), ``onset_step``, ``start_step`` (first spike of the
+        window) and ``split``.
+
+    Raises
+    ------
+    ValueError
+        No burst onset is usable (none of the StartT are spike times, or all are too early or too
+        close to the previous burst).
+    """
+    ts = np.asarray(time_step)
+    windows = [int(w) for w in windows]
+    if not windows or min(windows) < 1:
+        msg = f"windows must be a non-empty list of positive spike counts; got {windows}."
+        raise ValueError(msg)
+    if len(split_fractions) != 3 or min(split_fractions) < 0 or sum(split_fractions) <= 0:
+        msg = f"split_fractions must be 3 non-negative fractions (train, val, test); got {list(split_fractions)}."
+        raise ValueError(msg)
+    gap = int(gap)
+    min_gap_steps = gap if min_gap_steps is None else int(min_gap_steps)
+    starts = np.asarray(start_steps)
+    burst_index = np.arange(starts.size, dtype=np.int64) if burst_index is None else np.asarray(burst_index, dtype=np.int64)
+    onset, which = burst_onsets(ts, starts)
+    n_found = onset.size
+    early = onset - gap - max(windows) < 0
+    onset, which = onset[~early], which[~early]
+    span_ok = (ts[onset].astype(np.int64) - ts[onset - gap].astype(np.int64)) >= min_gap_steps
+    onset, which = onset[span_ok], which[span_ok]
+    if onset.size == 0:
+        msg = (
+            f"No usable burst onset: {starts.size} bursts, {n_found} StartT found among the {ts.size} spike times, "
+            f"{int(early.sum())} too early for gap={gap} + window={max(windows)} spikes, "
+            f"{int((~span_ok).sum())} whose {gap} preceding spikes span < {min_gap_steps} steps."
+        )
+        raise ValueError(msg)
+    split_of_burst = _assign_splits(onset.size, split_fractions, seed)
+    root_attrs = {
+        "gap_spikes": gap,
+        "min_gap_steps": min_gap_steps,
+        "windows": ",".join(str(w) for w in windows),
+        "split_seed": int(seed),
+        "split_fractions": ",".join(str(float(f)) for f in split_fractions),
+        "n_bursts": int(starts.size),
+        "n_onsets_found": int(n_found),
+        "n_dropped_early": int(early.sum()),
+        "n_dropped_close": int((~span_ok).sum()),
+        "n_onsets_used": int(onset.size),
+    }
+    nodes: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs=root_attrs)}
+    # Sample order: burst by burst, pre-burst (label 1) then non-burst (label 0).
+    label = np.tile(np.array([1, 0], dtype=np.int8), onset.size)
+    first_pre = np.repeat(onset, 2)
+    for w in windows:
+        first = first_pre - w - np.tile(np.array([0, gap]), onset.size)
+        idx = first[:, None] + np.arange(w)[None, :]
+        t_win = ts[idx].astype(np.int64)
+        nodes[f"window_{w}"] = xr.Dataset(
+            {
+                "temporal": (("sample", "position"), t_win - t_win[:, :1], {"units": "step", "long_name": "time step offset from the window's first spike"}),
+                "x": (("sample", "position"), np.asarray(x)[idx].astype(np.int16), {"units": "grid_unit", "long_name": "x position of the spiking neuron"}),
+                "y": (("sample", "position"), np.asarray(y)[idx].astype(np.int16), {"units": "grid_unit", "long_name": "y position of the spiking neuron"}),
+                "neuron": (("sample", "position"), np.asarray(neuron)[idx].astype(np.int32), {"long_name": "id of the spiking neuron"}),
+                "label": ("sample", label, {"long_name": "1 = pre-burst window, 0 = non-burst window"}),
+                "burst": ("sample", np.repeat(burst_index[which], 2), {"long_name": "index of the burst in the burst table"}),
+                "onset_step": ("sample", np.repeat(ts[onset].astype(np.int64), 2), {"units": "step", "long_name": "time step of the burst onset (StartT)"}),
+                "start_step": ("sample", t_win[:, 0], {"units": "step", "long_name": "time step of the window's first spike"}),
+                "split": ("sample", np.repeat(split_of_burst, 2), {"long_name": "train / val / test split (seeded, per burst)"}),
+            },
+            coords={
+                "sample": ("sample", np.arange(label.size, dtype=np.int64), {"long_name": "sample index"}),
+                "position": ("position", np.arange(w, dtype=np.int32), {"long_name": "spike position within the window"}),
+            },
+            attrs={"window": w, "gap_spikes": gap},
+        )
+    return xr.DataTree.from_dict(nodes)
+
+
+def window_frames(node: xr.Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One window node in the seed's CSV layouts: ``temp_{w}.csv`` and ``space_{w}.csv``.
+
+    Returns
+    -------
+    temp : DataFrame of shape (n_samples, w + 1)
+        w step offsets, then the label.
+    space : DataFrame of shape (n_samples, 2 w + 1)
+        Interleaved x0, y0, x1, y1, ..., then the label.
+
+    Write with ``frame.to_csv(path, header=False, index=False)`` (integers, no header, as the
+    seed's ``np.savetxt`` files once read back as integers). Rows follow the node's sample
+    order (the seed shuffled them unseeded).
+    """
+    temporal = np.asarray(node["temporal"].values, dtype=np.int64)
+    label = np.asarray(node["label"].values, dtype=np.int64)[:, None]
+    xs = np.asarray(node["x"].values, dtype=np.int64)
+    ys = np.asarray(node["y"].values, dtype=np.int64)
+    space = np.empty((xs.shape[0], 2 * xs.shape[1]), dtype=np.int64)
+    space[:, 0::2] = xs
+    space[:, 1::2] = ys
+    return pd.DataFrame(np.hstack([temporal, label])), pd.DataFrame(np.hstack([space, label]))
