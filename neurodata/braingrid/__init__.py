@@ -1,0 +1,71 @@
+"""BrainGrid growth-network simulations, their spike tables, bursts and pre-burst windows."""
+
+# >>> braingrid generator (simulation and HDF5 layout)
+from ._growth import GrowthParams, analytic_pregrowth, outgrowth, overlap_area
+from ._hdf5_layout import (
+    BrainGridRecord,
+    LayoutReport,
+    check_braingrid_h5,
+    spike_trains_from_events,
+    write_braingrid_h5,
+)
+from ._network import (
+    GrowthSimulation,
+    NeuronParams,
+    SynapseParams,
+    detect_avalanche_bursts,
+    inhibitory_mask,
+    make_neurons,
+    simulate_growth_network,
+    starter_mask,
+)
+
+_generator_names = [
+    "BrainGridRecord",
+    "GrowthParams",
+    "GrowthSimulation",
+    "LayoutReport",
+    "NeuronParams",
+    "SynapseParams",
+    "analytic_pregrowth",
+    "check_braingrid_h5",
+    "detect_avalanche_bursts",
+    "inhibitory_mask",
+    "make_neurons",
+    "outgrowth",
+    "overlap_area",
+    "simulate_growth_network",
+    "spike_trains_from_events",
+    "starter_mask",
+    "write_braingrid_h5",
+]
+# <<< braingrid generator
+
+# >>> braingrid derivations (spike table, bursts, windows)
+from ._baselines import fit_threshold, format_baselines, window_baselines
+from ._bursts import allburst_frame, avalanche_bursts, binned_bursts, burst_table, spike_time_counts
+from ._spike_table import spike_table, spike_table_arrays
+from ._windows import burst_onsets, burst_windows, scaled_gap, window_frames, window_width
+from .stages import baseline_report
+
+_derivation_names = [
+    "allburst_frame",
+    "avalanche_bursts",
+    "baseline_report",
+    "binned_bursts",
+    "burst_onsets",
+    "burst_table",
+    "burst_windows",
+    "fit_threshold",
+    "format_baselines",
+    "scaled_gap",
+    "spike_table",
+    "spike_table_arrays",
+    "spike_time_counts",
+    "window_baselines",
+    "window_frames",
+    "window_width",
+]
+# <<< braingrid derivations
+
+__all__ = sorted([*_generator_names, *_derivation_names])
