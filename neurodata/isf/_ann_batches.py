@@ -1,0 +1,234 @@
+"""One ANN batch from a simrun's arrays: the 4D activation counts and the soma targets.
+
+This is the fast path of ISF's ``init`` (``save_SA_batch`` + ``save_VT_batch`` +
+``save_st_and_ISI``): it works on the arrays of the ``isf_simrun`` store of one batch of
+trials (never the whole table), assigns spatial bins per row with `assign_spatial_bins`,
+counts with the numba kernel `accumulate_activations`, and builds the targets with
+`max_per_ms`, `ap_array` and `isi_array`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._activation import assign_spatial_bins, classify_celltypes, time_bin_edges
+from ._kernels import accumulate_activations
+from ._spikes import ap_array, isi_array
+from ._voltage import max_per_ms
+
+__all__ = ["AnnBatch", "accumulate_batch_rows", "make_ann_batch", "soma_targets"]
+
+
+@dataclass(frozen=True)
+class AnnBatch:
+    """Arrays of one batch of trials.
+
+    Attributes
+    ----------
+    synapse_activation : float32 (n_trials, 2, n_spatial_bins, n_time_bins)
+        Counts (or summed weights, nS) per trial, EXC/INH, spatial bin, temporal bin.
+    vt_max_per_ms : float32 (n_trials, n_ms)
+        Maximum soma voltage in each ms of ``[min_time, max_time)`` (mV).
+    ap : bool (n_trials, n_time_bins)
+        A soma spike in the temporal bin.
+    isi : float32 (n_trials, n_time_bins)
+        ms since the last soma spike at the start of the bin (fill value if none).
+    n_outside : int64 (n_trials,)
+        Activation times outside ``[min_time, max_time]`` (ignored).
+    """
+
+    synapse_activation: np.ndarray
+    vt_max_per_ms: np.ndarray
+    ap: np.ndarray
+    isi: np.ndarray
+    n_outside: np.ndarray
+
+
+def _type_codes(synapse_type: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of the synapse types and the names they index.
+
+    Rows come in runs of one type (ISF sorts by trial, type, ID), so only run starts are
+    turned into Python strings.
+    """
+    n = len(synapse_type)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), []
+    start = np.flatnonzero(np.r_[True, synapse_type[1:] != synapse_type[:-1]])
+    run_names = [str(v) for v in synapse_type[start]]
+    uniques = sorted(set(run_names))
+    index = {u: i for i, u in enumerate(uniques)}
+    run_codes = np.array([index[v] for v in run_names], dtype=np.int64)
+    return np.repeat(run_codes, np.diff(np.r_[start, n])), uniques
+
+
+def accumulate_batch_rows(
+    out: np.ndarray,
+    n_outside: np.ndarray,
+    *,
+    row_trial: np.ndarray,
+    section_ID: np.ndarray,
+    soma_distance: np.ndarray,
+    synapse_type: np.ndarray,
+    synapse_ID: np.ndarray,
+    activation_times: np.ndarray,
+    trial_names: Sequence[str],
+    section_distances_df: pd.DataFrame,
+    edges: np.ndarray,
+    synapse_type_names: Sequence[str] | None = None,
+    excitatory_celltypes: Sequence[str],
+    inhibitory_celltypes: Sequence[str] | None,
+    synaptic_weights: Mapping[str, float] | None = None,
+    tolerance: float = 0.1,
+) -> None:
+    """Add some activation-table rows of a batch into its 4D array (in place).
+
+    Rows may come in any number of pieces (the stage feeds a batch in pieces of at most
+    2**17 rows, so memory stays at one output batch plus one piece).
+
+    Parameters
+    ----------
+    out : float32 (n_trials, 2, n_spatial_bins, n_time_bins)
+        Accumulated in place.
+    n_outside : int64 (n_trials,)
+        Incremented by the activation times outside ``[edges[0], edges[-1]]``.
+    row_trial : int64 (n_rows,)
+        Position of each row's trial in the batch.
+    section_ID, soma_distance, synapse_type, synapse_ID : (n_rows,)
+        ISF table columns (µm for distances).
+    activation_times : float64 (n_rows, n_slots)
+        ms, NaN-padded.
+    trial_names : sequence of str
+        sim_trial_index of the batch's trials (error messages).
+    section_distances_df : DataFrame
+    edges : float64 (n_time_bins + 1,)
+        From `time_bin_edges`.
+    synapse_type_names : sequence of str, optional
+        When given, `synapse_type` holds integer codes into it (the simrun's
+        ``synapse_type_code``), which avoids decoding one string per row.
+    excitatory_celltypes, inhibitory_celltypes, synaptic_weights, tolerance
+        See `make_ann_batch`.
+    """
+    st = np.asarray(synapse_type)
+    if synapse_type_names is not None:
+        codes, uniques = st.astype(np.int64), [str(u) for u in synapse_type_names]
+    else:
+        codes, uniques = _type_codes(st)
+
+    def describe(i: int) -> str:
+        return f"{uniques[codes[i]]} #{int(synapse_ID[i])} (sim_trial_index {trial_names[int(row_trial[i])]!r})"
+
+    _, position = assign_spatial_bins(section_ID, soma_distance, section_distances_df, tolerance, describe_row=describe)
+    ei = classify_celltypes(np.asarray(uniques, dtype=object), excitatory_celltypes, inhibitory_celltypes)[codes]
+    if synaptic_weights:
+        missing = sorted(set(uniques) - set(synaptic_weights))
+        if missing:
+            msg = f"no synaptic weight for synapse types {missing}; weights are given for {sorted(synaptic_weights)}."
+            raise ValueError(msg)
+        weight = np.asarray([synaptic_weights[u] for u in uniques], dtype=np.float64)[codes]
+    else:
+        weight = np.ones(len(st))
+    times = np.ascontiguousarray(activation_times, dtype=np.float64)
+    trial = np.asarray(row_trial, dtype=np.int64)
+    if times.size:
+        accumulate_activations(out, trial, ei.astype(np.int64), position, weight, times, edges)
+        outside_row = ((times < edges[0]) | (times > edges[-1])).sum(axis=1)
+        n_outside += np.bincount(trial, weights=outside_row, minlength=len(n_outside)).astype(np.int64)
+
+
+def soma_targets(
+    soma_voltage: np.ndarray,
+    spike_times: np.ndarray,
+    *,
+    min_time: float,
+    max_time: float,
+    bin_size: float,
+    dt_ms: float,
+    isi_fill: float = 1000.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Max soma voltage per ms (float32 mV), AP (bool) and ISI (float32 ms) of a batch.
+
+    The voltage is sliced by absolute time (ISF sliced by position, spec §6.10).
+    """
+    i0 = int(round(min_time / dt_ms))
+    i1 = int(round(max_time / dt_ms))
+    vt_max = max_per_ms(np.asarray(soma_voltage)[:, i0:i1], dt_ms).astype(np.float32)
+    ap = ap_array(spike_times, min_time, max_time, bin_size)
+    isi = isi_array(spike_times, min_time, max_time, fillna=isi_fill, step=bin_size).astype(np.float32)
+    return vt_max, ap, isi
+
+
+def make_ann_batch(
+    *,
+    row_trial: np.ndarray,
+    section_ID: np.ndarray,
+    soma_distance: np.ndarray,
+    synapse_type: np.ndarray,
+    synapse_ID: np.ndarray,
+    activation_times: np.ndarray,
+    soma_voltage: np.ndarray,
+    spike_times: np.ndarray,
+    trial_names: Sequence[str],
+    section_distances_df: pd.DataFrame,
+    min_time: float,
+    max_time: float,
+    bin_size: float,
+    dt_ms: float,
+    excitatory_celltypes: Sequence[str],
+    inhibitory_celltypes: Sequence[str] | None,
+    synaptic_weights: Mapping[str, float] | None = None,
+    tolerance: float = 0.1,
+    isi_fill: float = 1000.0,
+) -> AnnBatch:
+    """Build one batch from the arrays of its trials.
+
+    Parameters
+    ----------
+    row_trial : int64 (n_rows,)
+        Position of each activation-table row's trial in the batch (0..n_trials-1).
+    section_ID, soma_distance, synapse_type, synapse_ID : (n_rows,)
+        The ISF table columns of the batch's rows (µm for distances).
+    activation_times : float64 (n_rows, n_slots)
+        ms, NaN-padded.
+    soma_voltage : (n_trials, n_samples)
+        mV sampled every `dt_ms` from 0 ms.
+    spike_times : float64 (n_trials, n_spikes)
+        ms, NaN-padded.
+    trial_names : sequence of str
+        sim_trial_index of each trial (for error messages).
+    section_distances_df : DataFrame
+        From `section_distances`.
+    min_time, max_time, bin_size, dt_ms : float
+        ms.
+    excitatory_celltypes, inhibitory_celltypes : sequence of str
+        See `classify_celltypes`.
+    synaptic_weights : mapping of str to float, optional
+        Weighted counts when given (nS per synapse type).
+    tolerance : float
+        µm, see `assign_spatial_bins`.
+    isi_fill : float
+        ms, ISI where no spike precedes.
+
+    Returns
+    -------
+    AnnBatch
+    """
+    edges = time_bin_edges(min_time, max_time, bin_size)
+    n_trials = len(trial_names)
+    soma = (section_distances_df["label"].astype(str) == "Soma").to_numpy()
+    n_bins = int(np.where(soma, 1, section_distances_df["n_bins"].to_numpy()).sum())
+    out = np.zeros((n_trials, 2, n_bins, len(edges) - 1), dtype=np.float32)
+    n_outside = np.zeros(n_trials, dtype=np.int64)
+    accumulate_batch_rows(
+        out, n_outside, row_trial=row_trial, section_ID=section_ID, soma_distance=soma_distance,
+        synapse_type=synapse_type, synapse_ID=synapse_ID, activation_times=activation_times,
+        trial_names=trial_names, section_distances_df=section_distances_df, edges=edges,
+        excitatory_celltypes=excitatory_celltypes, inhibitory_celltypes=inhibitory_celltypes,
+        synaptic_weights=synaptic_weights, tolerance=tolerance,
+    )
+    vt_max, ap, isi = soma_targets(soma_voltage, spike_times, min_time=min_time, max_time=max_time,
+                                   bin_size=bin_size, dt_ms=dt_ms, isi_fill=isi_fill)
+    return AnnBatch(out, vt_max, ap, isi, n_outside)

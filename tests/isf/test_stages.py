@@ -1,0 +1,136 @@
+"""End-to-end: the three isf stages on the tiny profile, the catalog, the torch dataset, bad params."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import neurodata
+from neurodata import ParamError
+from neurodata.isf import (
+    augment_with_spatial_bins,
+    spike_times_frame,
+    synapse_activation_array,
+    synapse_activation_frame,
+)
+from neurodata.isf.stages import STAGES, _sdf_from_spatial_bins
+from neurodata.schemas import validate
+
+
+def test_artifacts_valid_and_shaped(built):
+    sim = xr.open_zarr(built / "isf_simrun.zarr")
+    bins = xr.open_zarr(built / "isf_spatial_bins.zarr")
+    ann = xr.open_zarr(built / "ann_batches.zarr")
+    for name, obj in (("isf_simrun", sim), ("isf_spatial_bins", bins), ("ann_batches", ann)):
+        validate(obj, name)
+    assert ann["synapse_activation"].dims == ("trial", "syn_type", "spatial_bin", "time")
+    assert ann["synapse_activation"].dtype == np.float32
+    assert ann.sizes["trial"] == 12 and ann.sizes["time"] == 100 and ann.sizes["time_ms"] == 100
+    assert [str(s) for s in ann["syn_type"].values] == ["EXC", "INH"]
+    assert ann["synapse_activation"].chunks[0] == (5, 5, 2)  # one chunk per batch of 5 trials
+    assert ann["batch"].values.tolist() == [0] * 5 + [1] * 5 + [2] * 2
+    assert (built / "isf_morphology.swc").read_text().count("\n") > len(sim["point_x"])
+    assert "pt3dadd" in (built / "isf_morphology.hoc").read_text()
+
+
+def test_ann_batches_equal_the_pandas_api(built, isf_params):
+    """Stage fast path == augment_with_spatial_bins + synapse_activation_array on ISF's table."""
+    sim = xr.open_zarr(built / "isf_simrun.zarr").load()
+    bins = xr.open_zarr(built / "isf_spatial_bins.zarr").load()
+    ann = xr.open_zarr(built / "ann_batches.zarr").load()
+    p = isf_params["isf_ann_batches"]
+    aug = augment_with_spatial_bins(synapse_activation_frame(sim), _sdf_from_spatial_bins(bins),
+                                    excitatory_celltypes=p["excitatory_celltypes"],
+                                    inhibitory_celltypes=p["inhibitory_celltypes"])
+    ref = synapse_activation_array(aug, [str(t) for t in sim["trial"].values],
+                                   [str(b) for b in bins["spatial_bin"].values], 0, 100, 1)
+    np.testing.assert_array_equal(ann["synapse_activation"].values, ref)
+    st = spike_times_frame(sim).to_numpy()
+    ap = ann["ap"].values
+    assert ap.sum() == np.isfinite(st).sum()  # every spike (all inside [0, 100)) in one bin
+    vm = sim["soma_voltage"].values
+    np.testing.assert_array_equal(ann["vt_max_per_ms"].values, vm.reshape(12, 100, 40).max(-1))
+
+
+def test_bin_size_and_batch_size_are_honoured(built, isf_params, tmp_path):
+    import shutil
+
+    for name in ("isf_simrun", "isf_spatial_bins"):
+        shutil.copytree(built / f"{name}.zarr", tmp_path / f"{name}.zarr")
+    p = dict(isf_params["isf_ann_batches"], bin_size_ms=5.0, batch_size=4, min_time_ms=20.0, max_time_ms=80.0)
+    STAGES["isf_ann_batches"](p, data_dir=tmp_path, scheduler="synchronous")
+    ann = xr.open_zarr(tmp_path / "ann_batches.zarr")
+    fine = xr.open_zarr(built / "ann_batches.zarr")
+    assert ann.sizes["time"] == 12 and ann["synapse_activation"].chunks[0] == (4, 4, 4)
+    np.testing.assert_allclose(ann["time"].values, np.arange(20, 80, 5))
+    coarse = fine["synapse_activation"].isel(time=slice(20, 80)).values.reshape(12, 2, -1, 12, 5).sum(-1)
+    # bins [20, 25) ... [75, 80]: equal to summing 1 ms bins, except activations at exactly 80.0 ms
+    np.testing.assert_allclose(ann["synapse_activation"].values, coarse, atol=1)
+    assert ann["n_activations_outside"].values.sum() > 0  # times outside [20, 80] ignored and counted
+
+
+def test_catalog_reads_the_artifacts(built):
+    with neurodata.set_options(data_dir=str(built)):
+        cat = neurodata.open_catalog()
+        ann = cat["ann_batches"].read()
+        sim = cat["isf_simrun"].read()
+    assert ann.sizes["trial"] == sim.sizes["trial"] == 12
+    assert "isf_spatial_bins" in cat.entries
+
+
+def test_torch_dataset_through_dataloader(built):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    from neurodata.torch import ANNBatches
+
+    ds = ANNBatches(built / "ann_batches.zarr")
+    ann = xr.open_zarr(built / "ann_batches.zarr")
+    assert len(ds) == 12
+    x, y = ds[7]
+    assert x.shape == (2, ann.sizes["spatial_bin"], 100) and x.dtype == torch.float32
+    np.testing.assert_array_equal(x.numpy(), ann["synapse_activation"].values[7])
+    batch_x, batch_y = next(iter(DataLoader(ds, batch_size=5)))
+    assert batch_x.shape == (5, 2, ann.sizes["spatial_bin"], 100)
+    assert set(batch_y) == {"ap", "isi", "vt_max_per_ms"} and batch_y["isi"].shape == (5, 100)
+    np.testing.assert_array_equal(batch_y["ap"].numpy(), ann["ap"].values[:5].astype(np.float32))
+    with pytest.raises(IndexError, match="out of range for 12 trials"):
+        ds[12]
+
+
+def test_plots(built, tmp_path):
+    from neurodata.isf.plots import PLOTS
+
+    for name, fn in PLOTS.items():
+        paths = fn(xr.open_zarr(built / f"{name}.zarr"), tmp_path)
+        assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+def test_deterministic_simrun(built, isf_params, tmp_path):
+    STAGES["isf_simrun"](isf_params["isf_simrun"], data_dir=tmp_path, scheduler="synchronous")
+    a = xr.open_zarr(built / "isf_simrun.zarr").load()
+    b = xr.open_zarr(tmp_path / "isf_simrun.zarr").load()
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+
+
+def test_bad_params(built, isf_params, tmp_path):
+    p = isf_params
+    with pytest.raises(ParamError, match="'batch_size' parameter of stage isf_ann_batches"):
+        STAGES["isf_ann_batches"](dict(p["isf_ann_batches"], batch_size=0), data_dir=built, scheduler="synchronous")
+    with pytest.raises(ParamError, match="'max_time_ms' parameter of stage isf_ann_batches must be in"):
+        STAGES["isf_ann_batches"](dict(p["isf_ann_batches"], max_time_ms=500.0), data_dir=built, scheduler="synchronous")
+    with pytest.raises(ParamError, match="stimulus_time_ms"):
+        STAGES["isf_simrun"](dict(p["isf_simrun"], stimulus_time_ms=200.0), data_dir=tmp_path)
+
+
+def test_stage_rejects_unknown_cell_type_before_writing(built, isf_params, tmp_path):
+    import shutil
+
+    for name in ("isf_simrun", "isf_spatial_bins"):
+        shutil.copytree(built / f"{name}.zarr", tmp_path / f"{name}.zarr")
+    p = dict(isf_params["isf_ann_batches"])
+    p["inhibitory_celltypes"] = [c for c in p["inhibitory_celltypes"] if c != "L1"]
+    with pytest.raises(ValueError, match=r"unknown cell type\(s\) \['L1'\]"):
+        STAGES["isf_ann_batches"](p, data_dir=tmp_path, scheduler="synchronous")
+    assert not (tmp_path / "ann_batches.zarr").exists()
