@@ -267,6 +267,26 @@ def _pandera_problems(ds: xr.Dataset, schema: Any, labels: dict[int, str]) -> li
     return problems
 
 
+def _slices(ds: xr.Dataset, slices: tuple[str, int] | None) -> list[xr.Dataset]:
+    if slices is None or slices[0] not in ds.dims:
+        return [ds]
+    dim, size = slices
+    if size < 1:
+        msg = f"slices must give a positive size along {dim!r}; got {size}."
+        raise ValueError(msg)
+    return [ds.isel({dim: slice(start, start + size)}) for start in range(0, max(ds.sizes[dim], 1), size)]
+
+
+def _whole_coordinate_problems(ds: xr.Dataset, body: Mapping[str, Any], dim: str, owner: str) -> list[str]:
+    """Checks of the 1-D coordinates along *dim* over all their values (slices see only a part)."""
+    coords = {name: spec for name, spec in (body.get("coords") or {}).items() if name in ds.coords and ds[name].dims == (dim,)}
+    if not coords:
+        return []
+    schema, labels = compile_contract({"coords": coords}, owner)
+    whole = xr.Dataset(coords={name: ds[name].load() for name in coords})
+    return _pandera_problems(whole, schema, labels)
+
+
 def _node_contracts(contract: Contract, tree: xr.DataTree) -> dict[str, dict[str, Any]]:
     bodies = {path.strip("/") or "/": body for path, body in contract.nodes.items()}
     if contract.node_pattern and contract.node is not None:
@@ -277,7 +297,13 @@ def _node_contracts(contract: Contract, tree: xr.DataTree) -> dict[str, dict[str
     return bodies
 
 
-def validate(obj: xr.Dataset | xr.DataTree, artifact: str, *, schema_dir: str | Path | None = None) -> None:
+def validate(
+    obj: xr.Dataset | xr.DataTree,
+    artifact: str,
+    *,
+    schema_dir: str | Path | None = None,
+    slices: tuple[str, int] | None = None,
+) -> None:
     """Check *obj* against the contract of *artifact*; raise one SchemaViolation listing every problem.
 
     Parameters
@@ -286,6 +312,10 @@ def validate(obj: xr.Dataset | xr.DataTree, artifact: str, *, schema_dir: str | 
         numpy- or dask-backed; values are checked in both cases.
     artifact : str
         Name of the contract, ``schemas/<artifact>.yaml``.
+    slices : (dim, size), optional
+        Check the data *size* entries along *dim* at a time, so that validating a large
+        dask-backed store holds one slice in memory, not the whole array. Coordinates along
+        *dim* are still checked whole (``unique``, ``monotonic_increasing`` see every value).
 
     Raises
     ------
@@ -316,8 +346,12 @@ def validate(obj: xr.Dataset | xr.DataTree, artifact: str, *, schema_dir: str | 
     for path, (ds, body) in targets.items():
         owner = artifact if path == "/" else f"{artifact}/{path}"
         schema, labels = compile_contract(body, owner)
-        node_problems = _pandera_problems(ds, schema, labels) + _attr_problems(ds, body)
-        problems.extend(f"{owner}: {p}" for p in node_problems)
+        for part in _slices(ds, slices):
+            node_problems = _pandera_problems(part, schema, labels) + _attr_problems(part, body)
+            problems.extend(f"{owner}: {p}" for p in node_problems)
+        if slices is not None and slices[0] in ds.dims:
+            problems.extend(f"{owner}: {p}" for p in _whole_coordinate_problems(ds, body, slices[0], owner))
+    problems = list(dict.fromkeys(problems))  # the same failure in several slices is reported once
     if problems:
         msg = f"{artifact} violates its contract (schemas/{artifact}.yaml, version {contract.version}):\n  " + "\n  ".join(
             problems

@@ -336,12 +336,19 @@ class ArtifactWriter:
             encoding=default_encoding(template, encoding, shard=False),
         )
 
-    def commit(self) -> Path:
-        """Validate the filled store (values included), stamp provenance, consolidate, rename."""
+    def commit(self, *, validate_slices: tuple[str, int] | None = None) -> Path:
+        """Validate the filled store (values included), stamp provenance, consolidate, rename.
+
+        Parameters
+        ----------
+        validate_slices : (dim, size), optional
+            Validate *size* entries along *dim* at a time (e.g. one batch of trials), so that
+            memory stays bounded by a slice; see :func:`neurodata.schemas.validate`.
+        """
         from .schemas import validate
 
         with xr.open_zarr(self.path, consolidated=False, chunks={}) as filled:
-            validate(filled, self.name)
+            validate(filled, self.name, slices=validate_slices)
         _stamp_and_consolidate(self.path, provenance(self.name, params=self.params, seeds=self.seeds))
         _replace(self.path, self.dest)
         self._committed = True

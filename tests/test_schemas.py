@@ -88,3 +88,16 @@ def test_custom_checks_are_registered_by_name():
 def test_unknown_artifact_lists_known_contracts():
     with pytest.raises(FileNotFoundError, match=r"No contract for artifact 'nope'.*adex_we_sweep"):
         load_contract("nope")
+
+
+def test_validation_in_slices_checks_every_slice_and_whole_coordinates(sweep):
+    ds = sweep(n_we=10, n_seed=3).chunk({"we": 2})
+    validate(ds, "adex_we_sweep", slices=("we", 3))
+    late_bad = ds.assign(output_rate=ds.output_rate.where(ds.we < 0.03, -1.0))
+    with pytest.raises(SchemaViolation) as info:
+        validate(late_bad, "adex_we_sweep", slices=("we", 3))
+    assert str(info.value).count("output_rate: ge(0)") == 1  # reported once, found in the last slice
+    # a coordinate broken only across slice boundaries is still caught
+    swapped = ds.assign_coords(we=np.r_[ds.we.values[3:6], ds.we.values[:3], ds.we.values[6:]])
+    with pytest.raises(SchemaViolation, match="we: monotonic_increasing"):
+        validate(swapped, "adex_we_sweep", slices=("we", 3))

@@ -155,37 +155,6 @@ def _point_spatial_bins(morph: Any, sdf: pd.DataFrame) -> np.ndarray:
     return position
 
 
-class _BatchwiseValidatedWriter(ArtifactWriter):
-    """An ArtifactWriter whose commit validates the filled store one batch of trials at a time.
-
-    Works around the platform's ``ArtifactWriter.commit``, which validates the whole store at
-    once (pandera materialises every variable: a 575 MiB peak for a 263 MiB ``ann_batches``),
-    so that memory stays bounded by one batch. Every check of the contract is element-wise
-    except ``unique`` on ``trial``, which is checked here over the whole coordinate.
-    """
-
-    def __init__(self, name: str, *, batch_size: int, **kwargs: Any) -> None:
-        super().__init__(name, **kwargs)
-        self.batch_size = batch_size
-
-    def commit(self) -> Path:
-        from .._exceptions import SchemaViolation
-        from ..schemas import validate
-        from ..store import _replace, _stamp_and_consolidate, provenance
-
-        with xr.open_zarr(self.path, consolidated=False, chunks={}) as filled:
-            trials = pd.Index(np.asarray(filled["trial"].values).astype(object))
-            if not trials.is_unique:
-                msg = f"{self.name}: trial: unique: duplicated trial ids {trials[trials.duplicated()].tolist()[:5]}"
-                raise SchemaViolation(msg)
-            for start in range(0, filled.sizes["trial"], self.batch_size):
-                validate(filled.isel(trial=slice(start, start + self.batch_size)), self.name)
-        _stamp_and_consolidate(self.path, provenance(self.name, params=self.params, seeds=self.seeds))
-        _replace(self.path, self.dest)
-        self._committed = True
-        return self.dest
-
-
 ROWS_PER_PIECE = 1 << 17  # activation-table rows read and binned at once
 
 
@@ -295,12 +264,13 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
         "synaptic_weights": weights, "tolerance": p["tolerance_um"], "isi_fill": p["isi_fill_ms"],
         "n_spatial_bins": n_bins,
     }
-    with _BatchwiseValidatedWriter("ann_batches", params=p, data_dir=data_dir, batch_size=bs) as writer:
+    with ArtifactWriter("ann_batches", params=p, data_dir=data_dir) as writer:
         writer.write_template(template, {name: {"chunks": var.data.chunksize} for name, var in template.data_vars.items()})
         task = functools.partial(_ann_batch_task, simrun_path=str(artifact_path("isf_simrun", data_dir)),
                                  out_path=str(writer.path), sdf=sdf, options=options)
         run_sweep(task, batches, scheduler=scheduler, desc="isf ann batches")
-        path = writer.commit()
+        # validated one batch at a time: memory stays at one batch, not the whole 4D array
+        path = writer.commit(validate_slices=("trial", bs))
     return [path]
 
 
