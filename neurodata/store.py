@@ -16,7 +16,8 @@ import shutil
 import subprocess
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from ._version import __version__
 __all__ = [
     "ArtifactWriter",
     "artifact_path",
+    "atomic_output",
     "default_encoding",
     "is_built",
     "load_artifact",
@@ -222,14 +224,42 @@ def _temporary_path(dest: Path) -> Path:
 
 
 def _replace(tmp: Path, dest: Path) -> None:
-    """Move *tmp* into place; the old store is removed only once the new one is there."""
+    """Move *tmp* (a file or folder) into place; the old one is removed only once the new one is there."""
     old = None
     if dest.exists():
         old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:12]}"
         os.rename(dest, old)
     os.rename(tmp, dest)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_output(dest: str | Path) -> Iterator[Path]:
+    """A temporary path beside *dest* to write a non-Zarr output (HDF5, CSV, a folder of files);
+    moved into place when the block succeeds, removed if it raises, so a failed stage never
+    leaves a half-written file and keeps the previous one.
+
+    Examples
+    --------
+    >>> with atomic_output(data_dir / "braingrid_allBurst.csv") as tmp:  # doctest: +SKIP
+    ...     frame.to_csv(tmp, index=False)
+    """
+    dest = Path(dest)
+    tmp = _temporary_path(dest)
+    try:
+        yield tmp
+        _replace(tmp, dest)
+    except BaseException:
+        _remove(tmp)
+        raise
 
 
 def _stamp_and_consolidate(path: Path, attrs: Mapping[str, Any]) -> None:

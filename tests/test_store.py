@@ -113,3 +113,23 @@ def test_opening_an_unbuilt_artifact_says_how_to_build_it(data_dir):
     with pytest.raises(ArtifactNotBuilt, match=r"'adex_we_sweep' is not built: .* `dvc repro`"):
         open_artifact("adex_we_sweep")
     assert not artifact_path("adex_we_sweep").exists()
+
+
+def test_atomic_output_moves_files_and_folders_into_place_or_leaves_nothing(tmp_path):
+    from neurodata.store import atomic_output
+
+    dest = tmp_path / "table.csv"
+    dest.write_text("old")
+    with pytest.raises(RuntimeError), atomic_output(dest) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("stage failed")
+    assert dest.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+    with atomic_output(dest) as tmp:
+        tmp.write_text("new")
+    assert dest.read_text() == "new"
+    folder = tmp_path / "exports"
+    with atomic_output(folder) as tmp:
+        tmp.mkdir()
+        (tmp / "a.csv").write_text("1")
+    assert (folder / "a.csv").read_text() == "1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "table.csv"]

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import SchemaViolation
+from ..store import atomic_output
 
 __all__ = [
     "DT_S",
@@ -298,35 +299,28 @@ def write_braingrid_h5(
     history = np.bincount(steps_i // STEPS_PER_SPIKES_HISTORY_BIN,
                           minlength=n_sec * (STEPS_PER_BURSTINESS_BIN // STEPS_PER_SPIKES_HISTORY_BIN)).astype("<i4")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("Tsim", data=np.array([record.tsim_s], dtype="<f4"))
-            f.create_dataset("simulationEndTime", data=np.array([record.end_step * DT_S], dtype="<f4"))
-            f.create_dataset("burstinessHist", data=burstiness)
-            f.create_dataset("spikesHistory", data=history)
-            f.create_dataset("xloc", data=np.asarray(record.xloc, dtype="<i4"))
-            f.create_dataset("yloc", data=np.asarray(record.yloc, dtype="<i4"))
-            f.create_dataset("neuronTypes", data=np.asarray(record.neuron_types, dtype="<i4"))
-            f.create_dataset("neuronThresh", data=np.asarray(record.neuron_thresh, dtype="<f4"))
-            f.create_dataset("starterNeurons", data=np.asarray(record.starter_neurons, dtype="<i4"))
-            f.create_dataset("probedNeurons", data=np.asarray(record.probed_neurons, dtype="<i4"))
-            f.create_dataset("radiiHistory", data=np.asarray(record.radii_history, dtype="<f4"))
-            f.create_dataset("ratesHistory", data=np.asarray(record.rates_history, dtype="<f4"))
-            kw: dict[str, Any] = {"fillvalue": np.uint64(0)}
-            if compression == "gzip":
-                kw.update(compression="gzip", compression_opts=4,
-                          chunks=(max(1, min(rows, 1024)), max(1, min(n_probed, 256))))
-            ds = f.create_dataset(SPIKE_MATRIX_KEY, shape=(rows, n_probed), dtype="<u8", **kw)
-            ds.attrs.create(SPIKE_UNIT_ATTR, np.float32(DT_S), dtype="<f4")
-            _write_spike_rows(ds, steps, counts, max_count, block_bytes)
-            for key, value in record.attrs.items():
-                f.attrs[key] = value
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
+        f.create_dataset("Tsim", data=np.array([record.tsim_s], dtype="<f4"))
+        f.create_dataset("simulationEndTime", data=np.array([record.end_step * DT_S], dtype="<f4"))
+        f.create_dataset("burstinessHist", data=burstiness)
+        f.create_dataset("spikesHistory", data=history)
+        f.create_dataset("xloc", data=np.asarray(record.xloc, dtype="<i4"))
+        f.create_dataset("yloc", data=np.asarray(record.yloc, dtype="<i4"))
+        f.create_dataset("neuronTypes", data=np.asarray(record.neuron_types, dtype="<i4"))
+        f.create_dataset("neuronThresh", data=np.asarray(record.neuron_thresh, dtype="<f4"))
+        f.create_dataset("starterNeurons", data=np.asarray(record.starter_neurons, dtype="<i4"))
+        f.create_dataset("probedNeurons", data=np.asarray(record.probed_neurons, dtype="<i4"))
+        f.create_dataset("radiiHistory", data=np.asarray(record.radii_history, dtype="<f4"))
+        f.create_dataset("ratesHistory", data=np.asarray(record.rates_history, dtype="<f4"))
+        kw: dict[str, Any] = {"fillvalue": np.uint64(0)}
+        if compression == "gzip":
+            kw.update(compression="gzip", compression_opts=4,
+                      chunks=(max(1, min(rows, 1024)), max(1, min(n_probed, 256))))
+        ds = f.create_dataset(SPIKE_MATRIX_KEY, shape=(rows, n_probed), dtype="<u8", **kw)
+        ds.attrs.create(SPIKE_UNIT_ATTR, np.float32(DT_S), dtype="<f4")
+        _write_spike_rows(ds, steps, counts, max_count, block_bytes)
+        for key, value in record.attrs.items():
+            f.attrs[key] = value
     return path
 
 

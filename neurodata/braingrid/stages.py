@@ -10,10 +10,6 @@ after the store was written. The generator stage (``braingrid_simulation``) live
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,11 +19,12 @@ import xarray as xr
 
 from .._exceptions import ArtifactNotBuilt, SchemaViolation
 from ..params import Boolean, Interval, ListOf, Nullable, Options, check_params
-from ..store import artifact_path, is_built, open_artifact, write_artifact
+from ..store import artifact_path, atomic_output, is_built, open_artifact, write_artifact
 from ._baselines import format_baselines, window_baselines
 from ._bursts import allburst_frame, burst_table
 from ._spike_table import spike_table
 from ._windows import burst_windows, scaled_gap, window_frames
+from .stages_simulation import SIM_STAGES
 
 __all__ = [
     "BASELINES_SPEC",
@@ -83,19 +80,6 @@ def _input(name: str, data_dir: Path, stage: str) -> Any:
         msg = f"Stage {stage} needs artifact {name!r}, which is not built in {data_dir}; run `neurodata run {name}` (or `dvc repro`) first."
         raise ArtifactNotBuilt(msg)
     return open_artifact(name, data_dir=data_dir)
-
-
-def _replace_atomically(tmp: Path, dest: Path) -> None:
-    old = None
-    if dest.exists():
-        old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(dest, old)
-    os.rename(tmp, dest)
-    if old is not None:
-        if old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
 
 
 def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
@@ -168,9 +152,8 @@ def bursts_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
     outputs = [write_artifact(ds, "braingrid_bursts", params=p, data_dir=data_dir)]
     if "avalanche" in p["detectors"] and int(ds.attrs.get("n_bursts_avalanche", 0)):
         dest = data_dir / ALLBURST_FILE
-        tmp = data_dir / f".{ALLBURST_FILE}.tmp-{uuid.uuid4().hex[:8]}"
-        allburst_frame(ds).to_csv(tmp, index=False)
-        _replace_atomically(tmp, dest)
+        with atomic_output(dest) as tmp:
+            allburst_frame(ds).to_csv(tmp, index=False)
         outputs.append(dest)
     return outputs
 
@@ -215,17 +198,12 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
     outputs = [write_artifact(tree, "burst_windows", params=p, seeds=[p["seed"]], data_dir=data_dir, encoding=encoding)]
     if p["export_csv"]:
         dest = data_dir / TRAIN_DATA_DIR
-        tmp = data_dir / f".{TRAIN_DATA_DIR}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(parents=True)
-        try:
+        with atomic_output(dest) as tmp:
+            tmp.mkdir()
             for w in p["windows"]:
                 temp, space = window_frames(tree[f"window_{w}"].to_dataset())
                 temp.to_csv(tmp / f"temp_{w}.csv", header=False, index=False)
                 space.to_csv(tmp / f"space_{w}.csv", header=False, index=False)
-            _replace_atomically(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         outputs.append(dest)
     return outputs
 
@@ -273,13 +251,9 @@ def baseline_report(data_dir: str | Path | None = None) -> str:
 
 
 STAGES: dict[str, Any] = {
+    **SIM_STAGES,
     "braingrid_spikes": spikes_stage,
     "braingrid_bursts": bursts_stage,
     "burst_windows": windows_stage,
     "braingrid_baselines": baselines_stage,
 }
-
-if importlib.util.find_spec(f"{__package__}.stages_simulation") is not None:
-    from .stages_simulation import SIM_STAGES  # the generator stage, owned by its own module
-
-    STAGES = {**SIM_STAGES, **STAGES}

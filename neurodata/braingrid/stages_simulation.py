@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -170,7 +169,7 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
     finds fewer than ``min_bursts`` bursts or the file fails the layout checklist.
     """
     from ..progress import progress
-    from ..store import provenance, write_artifact
+    from ..store import atomic_output, provenance, write_artifact
 
     p = check_params(params, SIMULATION_SPEC, stage=ARTIFACT)
     if p["schedule"] == "accelerated" and p["analytic_epochs"]:
@@ -207,18 +206,13 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
     })
     record = sim.to_record(attrs)
     dest = data_dir / H5_NAME
-    tmp = data_dir / f".{H5_NAME}.checking-{os.getpid()}"
-    try:
+    with atomic_output(dest) as tmp:
         write_braingrid_h5(tmp, record, compression=p["compression"])
         check_braingrid_h5(tmp)
         summary = simulation_summary(sim, check)
         summary.attrs["h5_sha256"] = _sha256(tmp)
-        # the summary validates and lands first; the HDF5 follows by rename
+        # the summary validates and lands first; the checked HDF5 follows by rename
         store = write_artifact(summary, ARTIFACT, params=p, seeds=[p["seed"]], data_dir=data_dir)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return [dest, store]
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import xarray as xr
 from .._exceptions import ParamError
 from ..params import Boolean, Interval, ListOf, Text, check_params
 from ..runner import run_sweep
-from ..store import ArtifactWriter, artifact_path, open_artifact, write_artifact
+from ..store import ArtifactWriter, artifact_path, atomic_output, open_artifact, write_artifact
 from ._activation import EI_LABELS, time_bin_edges
 from ._ann_batches import accumulate_batch_rows, soma_targets
 from ._simrun import cell_morphology, make_simrun, synaptic_weights
@@ -57,10 +55,8 @@ ANN_SPEC = {
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:12]}"
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
 
 
 def simrun(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
