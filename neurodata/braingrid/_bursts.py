@@ -161,6 +161,7 @@ def avalanche_bursts(
     burst_min: float = ORIGINAL_BURST_MIN,
     quirks: bool = True,
     bin_steps: int = 100,
+    mean_isi: float | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """The avalanche detector that wrote ``allBurst.csv`` (spec 2.2).
 
@@ -176,6 +177,10 @@ def avalanche_bursts(
         Reproduce the row quirks of ``getAvalanches.m`` (module docstring); False fixes them.
     bin_steps : int, default 100
         Bin for the ``peak`` of a burst (10 ms).
+    mean_isi : float, optional
+        Use this inter-spike threshold [steps] instead of n_steps / spikes. Needed when the
+        network fires more than one spike per step while bursting (W = 100): the computed
+        value falls below 1 step and no two steps can join an avalanche.
 
     Returns
     -------
@@ -190,7 +195,8 @@ def avalanche_bursts(
     t = np.ascontiguousarray(t, dtype=np.int64)
     c = np.ascontiguousarray(c, dtype=np.int64)
     total = int(c.sum())
-    mean_isi = float(n_steps) / total if total else float("inf")
+    if mean_isi is None:
+        mean_isi = float(n_steps) / total if total else float("inf")
     out = np.zeros((max(t.size, 1), 3), dtype=np.int64)
     nb, na = _avalanche_scan(t, c, mean_isi, float(burst_min), bool(quirks), out)
     start_row, end_row, n_spikes = (out[:nb, k].copy() for k in range(3))
@@ -305,6 +311,7 @@ def burst_table(
     quirks: bool = True,
     bin_steps: int = 100,
     isi_steps: int | None = None,
+    mean_isi_steps: float | None = None,
 ) -> xr.Dataset:
     """Bursts of both detectors as one table along dim ``burst``.
 
@@ -330,6 +337,9 @@ def burst_table(
     isi_steps : int, optional
         Steps over which the avalanche detector's mean ISI is taken (default *n_steps*, as in
         the original; the stage passes the simulated steps of a schedule-(b) file).
+    mean_isi_steps : float, optional
+        A fixed avalanche threshold [steps] instead of the computed mean ISI (see
+        :func:`avalanche_bursts`; the seed profile's W = 100 network needs 1.5).
 
     Returns
     -------
@@ -366,7 +376,7 @@ def burst_table(
     for det in detectors:
         if det == "avalanche":
             t, c = spike_time_counts(time_step)
-            found, info = avalanche_bursts(t, c, n_steps=n_steps if isi_steps is None else isi_steps, burst_min=eff_burst_min, quirks=quirks, bin_steps=bin_steps)
+            found, info = avalanche_bursts(t, c, n_steps=n_steps if isi_steps is None else isi_steps, burst_min=eff_burst_min, quirks=quirks, bin_steps=bin_steps, mean_isi=mean_isi_steps)
             attrs.update(
                 avalanche_burst_min=eff_burst_min,
                 avalanche_mean_isi_steps=info["mean_isi_steps"],

@@ -59,6 +59,7 @@ BURSTS_SPEC = {
     "bin_steps": Interval(int, 1, None, default=100),
     "quirks": Boolean(default=True),
     "exclude_analytic_epochs": Boolean(default=True),
+    "mean_isi_steps": Nullable(Interval(float, 0, None, closed="neither"), default=None),
 }
 WINDOWS_SPEC = {
     "windows": ListOf(Interval(int, 1, None), unique=True, increasing=True, default=[5, 10, 50, 100, 500]),
@@ -148,6 +149,7 @@ def bursts_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
         scale_to_n=p["scale_to_n"],
         quirks=p["quirks"],
         bin_steps=p["bin_steps"],
+        mean_isi_steps=p["mean_isi_steps"],
     )
     outputs = [write_artifact(ds, "braingrid_bursts", params=p, data_dir=data_dir)]
     if "avalanche" in p["detectors"] and int(ds.attrs.get("n_bursts_avalanche", 0)):

@@ -133,3 +133,16 @@ def test_avalanche_invariants(gaps, counts, n_steps, quirks):
             assert np.all(np.diff(t[a : b + 1]) < mean_isi)
             assert a == 0 or t[a] - t[a - 1] >= mean_isi
             assert b == t.size - 1 or t[b + 1] - t[b] >= mean_isi
+
+
+def test_a_fixed_mean_isi_joins_steps_the_computed_one_cannot():
+    """Over one spike per step, the computed mean ISI drops below 1 step and nothing joins."""
+    from neurodata.braingrid._bursts import avalanche_bursts
+
+    t = np.array([10, 11, 12, 13, 50], dtype=np.int64)  # four consecutive steps, then one spike
+    c = np.array([3, 3, 3, 3, 1], dtype=np.int64)
+    _, info = avalanche_bursts(t, c, n_steps=10, burst_min=5, quirks=False)
+    assert info["mean_isi_steps"] == 10 / 13
+    fixed, info = avalanche_bursts(t, c, n_steps=10, burst_min=5, quirks=False, mean_isi=1.5)
+    assert info["mean_isi_steps"] == 1.5
+    assert list(fixed["start_step"]) == [10] and list(fixed["end_step"]) == [13] and list(fixed["n_spikes"]) == [12]
