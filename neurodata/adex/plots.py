@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from ..figures import save_figure
 from ._sweeps import PS_PER_NS
 
 __all__ = ["PLOTS", "plot_rate_match", "plot_we_sweep"]
@@ -33,10 +34,7 @@ def plot_we_sweep(ds: xr.Dataset, out_dir: Path) -> list[Path]:
     axs[1].set_xlabel(r"$\Delta g_\mathrm{exc}$ (pS)")
     axs[0].legend(frameon=False, fontsize=8)
     fig.suptitle(f"N-to-1 AdEx, N = {ds.attrs.get('N')}, T = {ds.attrs.get('T_s')} s")
-    fig.tight_layout()
-    path = Path(out_dir) / "adex_we_sweep.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "adex_we_sweep")
     return [path]
 
 
@@ -50,10 +48,7 @@ def plot_rate_match(ds: xr.Dataset, out_dir: Path) -> list[Path]:
     ax.set_ylabel(r"Synaptic strength $\Delta g_\mathrm{exc}$ (nS)")
     ax.set_title(f"Input needed to reach {ds.attrs.get('target_rate_Hz')} Hz output")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    path = Path(out_dir) / "adex_rate_match.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "adex_rate_match")
     return [path]
 
 

@@ -476,6 +476,23 @@ def _check_columns(name: Any, ds: Any, j0: int, block: np.ndarray, end_step: int
     return counts
 
 
+def open_braingrid_h5(path: str | os.PathLike) -> Any:
+    """Open a BrainGrid HDF5 file read-only (an ``h5py.File``, usable in ``with``).
+
+    Raises
+    ------
+    neurodata.SchemaViolation
+        If the file is not readable HDF5 (truncated, or another format).
+    """
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        msg = f"BrainGrid HDF5 {str(path)!r} cannot be opened as HDF5 (truncated or not an HDF5 file): {err}"
+        raise SchemaViolation(msg) from err
+
+
 def check_braingrid_h5(
     path: str | os.PathLike,
     *,
@@ -518,19 +535,12 @@ def check_braingrid_h5(
     FileNotFoundError
         If *path* does not exist.
     """
-    import h5py
-
     path = Path(path)
     if not path.exists():
         msg = f"BrainGrid HDF5 file {str(path)!r} does not exist"
         raise FileNotFoundError(msg)
     try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        msg = f"BrainGrid HDF5 {str(path)!r} cannot be opened as HDF5 (truncated or not an HDF5 file): {err}"
-        raise SchemaViolation(msg) from err
-    try:
-        with f:
+        with open_braingrid_h5(path) as f:
             return _check_open_file(f, path, block_bytes, starter_thresh_v)
     except OSError as err:
         msg = f"BrainGrid HDF5 {str(path)!r} could not be read to the end (truncated?): {err}"

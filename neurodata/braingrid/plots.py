@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from ..figures import save_figure
 from ._baselines import bbox_area
 
 __all__ = ["PLOTS", "plot_bursts", "plot_windows"]
@@ -61,10 +62,7 @@ def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None 
     ax.set_xlabel("time (s)")
     ax.set_title(f"BrainGrid raster, N = {bursts.attrs.get('n_neurons')}, with detected bursts")
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    path = Path(out_dir) / "braingrid_bursts_raster.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "braingrid_bursts_raster")
     out.append(path)
 
     fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
@@ -79,10 +77,7 @@ def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None 
     axs[1].set_xlabel("burst width (ms)")
     axs[2].set_xlabel("IBI (s; quiet gap / peak-to-peak)")
     axs[0].legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(out_dir) / "braingrid_bursts_stats.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "braingrid_bursts_stats")
     out.append(path)
     return out
 
@@ -116,10 +111,7 @@ def plot_windows(tree: xr.DataTree, out_dir: Path, *, n_examples: int = 4) -> li
     axs[0, 0].legend(fontsize=7, loc="upper right")
     axs[-1, 0].set_xlabel("steps")
     axs[-1, 1].set_xlabel("x (grid units)")
-    fig.tight_layout()
-    path = Path(out_dir) / "burst_windows_examples.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "burst_windows_examples")
     out.append(path)
 
     fig, axs = plt.subplots(2, len(nodes), figsize=(3.2 * len(nodes), 5.5), squeeze=False)
@@ -136,10 +128,7 @@ def plot_windows(tree: xr.DataTree, out_dir: Path, *, n_examples: int = 4) -> li
         axs[0, col].set_xlabel("width (steps)")
         axs[1, col].set_xlabel("bounding-box area (grid units²)")
     axs[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(out_dir) / "burst_windows_widths.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "burst_windows_widths")
     out.append(path)
     return out
 

@@ -94,9 +94,8 @@ def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
         The file is not readable HDF5 (e.g. truncated), or breaks the BrainGrid layout (a key
         missing, a wrong dtype or shape, a column not increasing...); nothing is written.
     """
-    import h5py
-
     from ._hdf5_layout import check_layout as check_file_layout
+    from ._hdf5_layout import open_braingrid_h5
 
     p = check_params(params, SPIKES_SPEC, stage="braingrid_spikes")
     data_dir = Path(data_dir)
@@ -104,12 +103,7 @@ def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
     if not path.is_file():
         msg = f"Stage braingrid_spikes needs {path}; run `neurodata run braingrid_simulation` (or `dvc repro`) first."
         raise ArtifactNotBuilt(msg)
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as exc:
-        msg = f"{path}: cannot be opened as HDF5 (truncated or not an HDF5 file): {exc}"
-        raise SchemaViolation(msg) from exc
-    with h5:
+    with open_braingrid_h5(path) as h5:
         check_file_layout(h5)
         try:
             ds = spike_table(h5, block_neurons=p["block_neurons"], block_bytes=p["block_mib"] * 2**20, source=str(path))

@@ -147,28 +147,19 @@ def rates_plot(rates: xr.Dataset, axes: Sequence[Any] | None = None) -> Any:
 
 def plot_ei_spikes(spikes: xr.Dataset, out_dir: str | Path) -> list[Path]:
     """Write ``ei_spikes_raster.png``: the raster coloured by cluster over the whole recording."""
-    import matplotlib.pyplot as plt
+    from ..figures import save_figure
 
-    out = Path(out_dir) / "ei_spikes_raster.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
     spikes = spikes.load()
     ax = raster_plot(spikes, tlim=(0.0, float(spikes.attrs["simtime_ms"])))
     ax.set_title(f"EI-clustered network, {spikes.attrs['n_clusters']} clusters (grey: stimulus windows)")
-    ax.figure.savefig(out, dpi=120)
-    plt.close(ax.figure)
-    return [out]
+    return [save_figure(ax.figure, out_dir, "ei_spikes_raster")]
 
 
 def plot_ei_rates(rates: xr.Dataset, out_dir: str | Path) -> list[Path]:
     """Write ``ei_rates_clusters.png``: rates per cluster over time with the stimulus windows marked."""
-    import matplotlib.pyplot as plt
+    from ..figures import save_figure
 
-    out = Path(out_dir) / "ei_rates_clusters.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig = rates_plot(rates.load())
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return [out]
+    return [save_figure(rates_plot(rates.load()), out_dir, "ei_rates_clusters")]
 
 
 PLOTS = {"ei_spikes": plot_ei_spikes, "ei_rates": plot_ei_rates}

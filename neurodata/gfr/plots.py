@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from ..figures import save_figure
 from ._artifacts import as_str
 from ._dataset import KEYS, key_of_node, node_name, params_of
 
@@ -42,10 +43,7 @@ def plot_evr(tree: xr.DataTree, out_dir: Path) -> list[Path]:
     ax.set_xlabel("(bin size, activation bin size) [ms]; n = cells included")
     ax.set_ylabel("explained variance ratio")
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    path = Path(out_dir) / "gfr_evr.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "gfr_evr")
     return [path]
 
 
@@ -72,10 +70,7 @@ def plot_activations(tree: xr.DataTree, out_dir: Path) -> list[Path]:
                      fontsize=10)
         ax.set_xlabel("mean hidden state z (pA)")
         ax.set_ylabel("g(z) (Hz)")
-    fig.tight_layout()
-    path = Path(out_dir) / "gfr_activations.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "gfr_activations")
     return [path]
 
 
@@ -121,10 +116,7 @@ def plot_noise2_examples(tree: xr.DataTree, out_dir: Path, *, n_cells: int = 4,
             ax.set_visible(False)
         axs[0, 0].legend(frameon=False, fontsize=8, loc="upper right")
         axs[-1, 0].set_xlabel(f"time from Noise 2 onset (s), bins of {key[0]} ms, activation bin {key[1]} ms")
-    fig.tight_layout()
-    path = Path(out_dir) / "gfr_noise2_examples.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "gfr_noise2_examples")
     return [path]
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.collections import LineCollection
 
+from ..figures import save_figure
+
 __all__ = ["PLOTS", "plot_ann_batches", "plot_simrun", "plot_spatial_bins"]
 
 
@@ -32,10 +34,7 @@ def plot_spatial_bins(ds: xr.Dataset, out_dir: Path) -> list[Path]:
     ax.set_ylabel("y (µm, towards pia)")
     ax.set_title(f"{ds.sizes['spatial_bin']} spatial bins (goal {ds.attrs.get('bin_size_goal_um')} µm)")
     ax.legend(frameon=False, loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path = Path(out_dir) / "isf_spatial_bins.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "isf_spatial_bins")
     return [path]
 
 
@@ -68,10 +67,7 @@ def plot_ann_batches(ds: xr.Dataset, out_dir: Path, trial: int | None = None) ->
     axs[3].set_ylabel("ISI (ms)")
     axs[3].set_xlabel("time (ms)")
     axs[0].set_title(f"trial {one['trial'].values}")
-    fig.tight_layout()
-    path = Path(out_dir) / "ann_batches.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "ann_batches")
     return [path]
 
 
@@ -91,10 +87,7 @@ def plot_simrun(ds: xr.Dataset, out_dir: Path, n_trials: int = 3) -> list[Path]:
         ax.set_title(str(part["trial"].values[r]), fontsize=9)
     axs[0, 0].legend(frameon=False, fontsize=8, loc="upper left")
     axs[-1, 0].set_xlabel("time (ms)")
-    fig.tight_layout()
-    path = Path(out_dir) / "isf_simrun.png"
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    path = save_figure(fig, out_dir, "isf_simrun")
     return [path]
 
 
