@@ -81,6 +81,21 @@ def spike_time_counts(time_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
+def _record_avalanche(c, first, last, burst_min, out, nb):  # pragma: no cover - numba
+    """Rows first..last form an avalanche; if it has more than *burst_min* spikes, store it
+    as burst *nb* (first row, last row, spikes) and return the new burst count."""
+    total = 0
+    for k in range(first, last + 1):
+        total += c[k]
+    if total > burst_min:
+        out[nb, 0] = first
+        out[nb, 1] = last
+        out[nb, 2] = total
+        nb += 1
+    return nb
+
+
+@njit(cache=True)
 def _avalanche_scan(t, c, mean_isi, burst_min, quirks, out):  # pragma: no cover - numba
     """Scan rows (t, c) for avalanches; write bursts as rows of ``out`` (start_row, end_row, spikes).
 
@@ -100,16 +115,8 @@ def _avalanche_scan(t, c, mean_isi, burst_min, quirks, out):  # pragma: no cover
                 j = i + 1
                 while j < n_int - 1 and (t[j + 1] - t[j]) < mean_isi:
                     j += 1
-                a = max(i - 1, 0)
-                total = 0
-                for k in range(a, j + 1):
-                    total += c[k]
+                nb = _record_avalanche(c, max(i - 1, 0), j, burst_min, out, nb)
                 na += 1
-                if total > burst_min:
-                    out[nb, 0] = a
-                    out[nb, 1] = j
-                    out[nb, 2] = total
-                    nb += 1
                 i = j + 1
             i += 1
     else:
@@ -119,15 +126,8 @@ def _avalanche_scan(t, c, mean_isi, burst_min, quirks, out):  # pragma: no cover
             while j < n_int and (t[j + 1] - t[j]) < mean_isi:
                 j += 1
             if j > i or c[i] > 1:
-                total = 0
-                for k in range(i, j + 1):
-                    total += c[k]
+                nb = _record_avalanche(c, i, j, burst_min, out, nb)
                 na += 1
-                if total > burst_min:
-                    out[nb, 0] = i
-                    out[nb, 1] = j
-                    out[nb, 2] = total
-                    nb += 1
             i = j + 1
     return nb, na
 

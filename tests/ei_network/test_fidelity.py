@@ -34,15 +34,11 @@ def default_profile_spikes():
     return spikes_dataset(simulate_ei_network(params))
 
 
-def test_default_profile_rates_within_original_spread():
+def test_default_profile_rates_within_original_spread(stimulus_effect):
     rates = rates_dataset(default_profile_spikes())
     e_rate, i_rate = rates["population_rate"].values
     assert 2.4 <= e_rate <= 2.6  # measured 2.529 Hz (seed 55, 1 thread)
     assert 3.1 <= i_rate <= 3.4  # measured 3.335 Hz
-    e = rates["rate"].sel(population="E")
-    stim = rates["stimulated"].values
-    during = float(e.sel(epoch="stimulus")[stim].mean())
-    baseline = float(e.sel(epoch="baseline")[stim].mean())
-    others = float(e.sel(epoch="stimulus")[~stim].mean())
+    during, baseline, others = stimulus_effect(rates)
     assert during > 2 * baseline  # measured 13.6 Hz vs 5.7 Hz
     assert during > 5 * others  # measured 13.6 Hz vs 1.0 Hz

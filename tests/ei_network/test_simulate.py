@@ -80,16 +80,12 @@ def test_spike_table_invariants():
     np.testing.assert_array_equal(order, np.arange(r.time_ms.size))
 
 
-def test_stimulated_clusters_fire_above_baseline():
+def test_stimulated_clusters_fire_above_baseline(stimulus_effect):
     """Reduced network (800 E, 200 I, 8 clusters): stimulated E clusters rise during the windows."""
     r = simulate_ei_network(N_E=800, N_I=200, n_clusters=8, warmup=200.0, simtime=3000.0, seed=55,
                             stim_clusters=[1, 5], stim_amp=1.0, stim_starts=[400.0, 1100.0, 1800.0, 2500.0],
                             stim_ends=[700.0, 1400.0, 2100.0, 2800.0])
     rates = rates_dataset(spikes_dataset(r))
-    e = rates["rate"].sel(population="E")
-    stim = rates["stimulated"].values
-    during = float(e.sel(epoch="stimulus")[stim].mean())
-    baseline = float(e.sel(epoch="baseline")[stim].mean())
-    others = float(e.sel(epoch="stimulus")[~stim].mean())
+    during, baseline, others = stimulus_effect(rates)
     assert during > 3 * baseline  # measured 37.6 Hz vs 8.0 Hz
     assert during > 10 * others  # measured 37.6 Hz vs 1.3 Hz

@@ -61,7 +61,7 @@ def test_section_distances_toy(toy_sdf):
 
 
 def test_section_distances_honours_bin_size(toy_cell):
-    """ISF hard-coded 50 µm; a goal of 25 µm doubles the bins of section 4 (200 µm -> 8)."""
+    """ISF ignored the goal and always used 50 µm; a goal of 25 µm doubles the bins of section 4 (200 µm -> 8)."""
     assert section_distances(toy_cell, 25.0)["n_bins"].tolist() == [1, 2, 4, 1, 8, 5, 1]
 
 
