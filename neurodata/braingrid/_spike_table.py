@@ -6,13 +6,20 @@ probed neuron ``probedNeurons[j]``, then zeros ("no spike") up to the longest co
 (spec section 1.6). The seed notebook loads the whole matrix (30 GB for the original run),
 transposes it, masks the zeros and sorts with pandas' unstable quicksort.
 
-Here the matrix is read block by block (``block_neurons`` columns x as many rows as fit in
-``block_bytes``), each block is checked (strictly increasing non-zero prefix, zeros only
-after it, steps inside the run) and each spike is written, as one uint64 key
-``time_step << id_bits | neuron``, straight into its 10-ms bin of the output: the bins'
-sizes are known before reading from ``spikesHistory`` (BrainGrid's histogram of the same
-spikes, checked against the matrix on the way). The bins are then sorted (a few keys each).
-Peak memory is O(block + spikes) and does not depend on how much of the matrix is padding.
+Here the matrix is read in blocks of a few MiB (whole rows, or ``block_neurons`` columns), and
+a numba kernel walks each row over the columns that have not reached their padding yet,
+checking each spike (strictly increasing, inside the run) and appending it, as one uint64 key
+``time_step << id_bits | neuron``, to its *time bucket* (a run of 10-ms bins holding a few
+thousand spikes). The buckets' sizes are known before reading, from ``spikesHistory``
+(BrainGrid's histogram of the same spikes), so the keys land in their final stretch of the
+output. A bucket is complete once it holds all its spikes; a second thread radix-sorts the
+complete buckets while the scan goes on (row-major scanning fills them roughly in time order),
+checks each 10-ms bin against ``spikesHistory`` and splits the keys into the output columns.
+A block's non-zero count must equal the spikes taken from it, so no spike after a column's
+padding goes unnoticed. Any check failing sends the file to a slow, slot-by-slot diagnosis
+that names the first problem. Peak memory is O(block + spikes) and does not depend on how
+much of the matrix is padding.
+
 Because no two spikes share (time_step, neuron), the key order *is* the stable
 (time_step, neuron) order: ties within a time step are broken by neuron id, which fixes the
 seed's implementation-defined order (spec section 3.1, step 4).
@@ -20,14 +27,22 @@ seed's implementation-defined order (spec section 3.1, step 4).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
-from collections.abc import Mapping
+import mmap
+import os
+import queue
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from numba import njit
+
+from ..progress import progress
 
 __all__ = ["BrainGridLayout", "LAYOUT", "check_layout", "spike_table", "spike_table_arrays"]
 
@@ -49,7 +64,6 @@ HISTORY_BIN_STEPS = 100
 _ERR_NOT_INCREASING = 1
 _ERR_AFTER_PADDING = 2
 _ERR_TOO_LARGE = 3
-_ERR_HISTORY = 4
 
 
 @dataclass(frozen=True)
@@ -180,16 +194,135 @@ def check_layout(h5: Mapping[str, Any], *, source: str = "the BrainGrid file") -
 # --------------------------------------------------------------------------------------
 # numba kernels (time unit: simulation steps)
 
+#: Radix of the per-bucket LSD sort (11 bits: 2048 counters, 16 KiB, stay in L1).
+_RADIX_BITS = 11
+#: Target number of spikes per time bucket (its sort works in L2), and most buckets (the
+#: scan's write cursors, one cache line each, stay in L2).
+_BUCKET_SPIKES = 8192
+_MAX_BUCKETS = 2048
 
-@njit(cache=True)
-def _block_scatter(block, col0, ids, id_bits, tmax, last, ended, out, cursor, ends, err):  # pragma: no cover - numba
-    """Write the spikes of one block (rows x cols) of the padded matrix as keys
-    ``t << id_bits | id`` straight into their 10-ms bin of *out*.
 
-    ``cursor[b]`` is the next free slot of bin b and ``ends[b]`` its end (from
-    ``spikesHistory``); ``last``/``ended`` carry each column's state across row blocks.
-    Returns 0, or -1 after writing (code, row, col, value) to ``err``.
+@njit(nogil=True, cache=True)
+def _scan_block(block, col0, active, n_active, ids, id_bits, tmax, last, shift, cursor, ends, keys):  # pragma: no cover - numba
+    """Fast path over one block (rows x cols, first column ``col0``) of the padded matrix.
+
+    Walks each row over the columns still *active* (not yet past their last spike), so a
+    column's zero padding is never visited spike by spike, and appends each spike as the key
+    ``t << id_bits | id`` to its time bucket (``(t // 100) >> shift``; write cursor
+    ``cursor[b]``, end ``ends[b]`` from ``spikesHistory``). ``last`` and ``active`` carry the
+    columns' state across row blocks. The non-zero count of the whole block must equal the
+    spikes taken, which proves that no spike follows a column's padding.
+
+    Returns the spikes taken, or -1 at the first sign of bad input (not increasing, after the
+    padding, outside the run, more spikes than ``spikesHistory`` counts): the caller then
+    diagnoses the file with :func:`_check_block` for a precise message.
     """
+    rows = block.shape[0]
+    na = n_active[0]
+    taken = 0
+    for r in range(rows):
+        if na == 0:
+            break
+        k = 0
+        for j in range(na):
+            c = active[j]
+            v = block[r, c - col0]
+            if v == 0:  # the column's padding starts here: drop it from the active list
+                continue
+            active[k] = c
+            k += 1
+            if v <= last[c] or v >= tmax:
+                return -1
+            last[c] = v
+            b = (v // np.uint64(HISTORY_BIN_STEPS)) >> shift
+            p = cursor[b]
+            if p >= ends[b]:
+                return -1
+            keys[p] = (v << id_bits) | ids[c]
+            cursor[b] = p + 1
+        taken += k
+        na = k
+    n_active[0] = na
+    nonzero = 0
+    flat = block.ravel()
+    for i in range(flat.size):
+        if flat[i] != 0:
+            nonzero += 1
+    return taken if nonzero == taken else -1
+
+
+@njit(nogil=True, cache=True)
+def _sort_buckets(todo, keys, bucket_starts, bin_starts, shift, id_bits, xloc, yloc, neuron, x, y, bad):  # pragma: no cover - numba
+    """Sort the time buckets *todo* of *keys* in place, each by an LSD radix sort of the key
+    relative to the bucket's first step (so ties within a step come out by neuron id); check
+    that the bucket's 10-ms bins hold exactly ``spikesHistory``'s counts (``bad[b] = 1``
+    otherwise); split the keys into time steps (in place), neuron ids and coordinates."""
+    n_bins = bin_starts.size - 1
+    radix = 1 << _RADIX_BITS
+    mask = np.uint64(radix - 1)
+    for b in todo:
+        lo = bucket_starts[b]
+        n = bucket_starts[b + 1] - lo
+        if n == 0:
+            continue
+        bin0 = b << shift
+        bin1 = min(n_bins, (b + 1) << shift)
+        base = np.uint64(bin0 * HISTORY_BIN_STEPS) << id_bits
+        span = np.uint64((bin1 - bin0) * HISTORY_BIN_STEPS) << id_bits
+        bits = 1
+        while (np.uint64(1) << np.uint64(bits)) < span:
+            bits += 1
+        n_pass = (bits + _RADIX_BITS - 1) // _RADIX_BITS
+        src = np.empty(n, np.uint64)
+        dst = np.empty(n, np.uint64)
+        counts = np.zeros((n_pass, radix), np.int64)
+        for i in range(n):
+            v = keys[lo + i] - base  # wraps to a huge value below the bucket
+            if v >= span:
+                bad[b] = 1
+            src[i] = v
+            for q in range(n_pass):
+                counts[q, (v >> np.uint64(q * _RADIX_BITS)) & mask] += 1
+        if bad[b]:
+            continue
+        for q in range(n_pass):
+            total = 0
+            for d in range(radix):
+                c = counts[q, d]
+                counts[q, d] = total
+                total += c
+            sh = np.uint64(q * _RADIX_BITS)
+            for i in range(n):
+                v = src[i]
+                d = (v >> sh) & mask
+                dst[counts[q, d]] = v
+                counts[q, d] += 1
+            src, dst = dst, src
+        # Sorted: each bin's slice holds exactly its spikes iff its first and last are inside it.
+        for k in range(bin0, bin1):
+            s = bin_starts[k] - lo
+            e = bin_starts[k + 1] - lo
+            if e > s:
+                if (src[s] >> id_bits) < np.uint64((k - bin0) * HISTORY_BIN_STEPS) or (src[e - 1] >> id_bits) >= np.uint64(
+                    (k + 1 - bin0) * HISTORY_BIN_STEPS
+                ):
+                    bad[b] = 1
+        t0 = np.uint64(bin0 * HISTORY_BIN_STEPS)
+        for i in range(n):
+            key = src[i]
+            t = key >> id_bits
+            nid = key - (t << id_bits)
+            keys[lo + i] = t + t0
+            neuron[lo + i] = nid
+            x[lo + i] = xloc[nid]
+            y[lo + i] = yloc[nid]
+
+
+@njit(nogil=True, cache=True)
+def _check_block(block, col0, tmax, last, ended, counts, err):  # pragma: no cover - numba
+    """Diagnosis (slow path, every slot): the first bad slot of a block in row-major order,
+    as (code, row, col, value) in *err* (returns -1), while counting the spikes of each 10-ms
+    bin into *counts*. ``last``/``ended`` carry each column's state across row blocks."""
     rows, cols = block.shape
     for r in range(rows):
         for c in range(cols):
@@ -203,82 +336,14 @@ def _block_scatter(block, col0, ids, id_bits, tmax, last, ended, out, cursor, en
                     err[3] = v
                     return -1
                 last[g] = v
-                b = v // HISTORY_BIN_STEPS
-                if cursor[b] >= ends[b]:
-                    err[0] = _ERR_HISTORY
-                    err[1] = r
-                    err[2] = g
-                    err[3] = v
-                    return -1
-                out[cursor[b]] = (v << id_bits) | ids[g]
-                cursor[b] += 1
+                counts[v // HISTORY_BIN_STEPS] += 1
             else:
                 ended[g] = True
     return 0
 
 
-@njit(cache=True)
-def _insertion_sort(a, lo, hi):  # pragma: no cover - numba
-    for i in range(lo + 1, hi):
-        key = a[i]
-        j = i - 1
-        while j >= lo and a[j] > key:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = key
-
-
-@njit(cache=True)
-def _sort_bins(out, starts, id_bits):  # pragma: no cover - numba
-    """Sort each 10-ms bin ``out[starts[b]:starts[b+1]]``: a counting sort on the step within
-    the bin, then insertion sort of each step's few keys (by neuron id)."""
-    max_size = 0
-    for b in range(starts.size - 1):
-        max_size = max(max_size, starts[b + 1] - starts[b])
-    tmp = np.empty(max_size, dtype=np.uint64)
-    step_start = np.zeros(HISTORY_BIN_STEPS + 1, dtype=np.int64)
-    for b in range(starts.size - 1):
-        lo = starts[b]
-        hi = starts[b + 1]
-        size = hi - lo
-        if size <= 16:
-            if size > 1:
-                _insertion_sort(out, lo, hi)
-            continue
-        base = np.uint64(b * HISTORY_BIN_STEPS)
-        step_start[:] = 0
-        for i in range(size):
-            v = out[lo + i]
-            tmp[i] = v
-            step_start[np.int64((v >> id_bits) - base) + 1] += 1
-        for k in range(HISTORY_BIN_STEPS):
-            step_start[k + 1] += step_start[k]
-        for i in range(size):
-            v = tmp[i]
-            k = np.int64((v >> id_bits) - base)
-            out[lo + step_start[k]] = v
-            step_start[k] += 1
-        first = lo
-        for k in range(HISTORY_BIN_STEPS):
-            last = lo + step_start[k]
-            if last - first > 32:
-                out[first:last].sort()
-            elif last - first > 1:
-                _insertion_sort(out, first, last)
-            first = last
-
-
-@njit(cache=True)
-def _split_keys(keys, id_bits, xloc, yloc, neuron, x, y):  # pragma: no cover - numba
-    """Turn sorted keys into time steps (in place) and neuron ids with their coordinates."""
-    for i in range(keys.size):
-        k = keys[i]
-        t = k >> id_bits
-        nid = k - (t << id_bits)
-        keys[i] = t
-        neuron[i] = nid
-        x[i] = xloc[nid]
-        y[i] = yloc[nid]
+# --------------------------------------------------------------------------------------
+# reading blocks of spikesProbedNeurons
 
 
 def _block_shape(spikes: Any, n_rows: int, n_cols: int, block_neurons: int | None, block_bytes: int) -> tuple[int, int]:
@@ -294,11 +359,170 @@ def _block_shape(spikes: Any, n_rows: int, n_cols: int, block_neurons: int | Non
     return block_neurons, min(rows, max(n_rows, 1))
 
 
+def _raw_offset(spikes: Any) -> tuple[str, int] | None:
+    """(file path, byte offset) of the matrix when its bytes can be read straight from the file:
+    an allocated, contiguous, unfiltered little-endian dataset of a plain file (HDF5's default
+    ``sec2`` driver, no user block) that is long enough. Else None (read through HDF5)."""
+    try:
+        import h5py
+
+        dcpl = spikes.id.get_create_plist()
+        fid = spikes.file
+        if (
+            dcpl.get_layout() != h5py.h5d.CONTIGUOUS
+            or dcpl.get_nfilters()
+            or dcpl.get_external_count()
+            or spikes.dtype != np.dtype("<u8")
+            or fid.driver != "sec2"
+            or fid.userblock_size
+        ):
+            return None
+        offset = spikes.id.get_offset()
+        path = fid.filename
+        if offset is None or os.path.getsize(path) < offset + spikes.size * 8:
+            return None
+    except (AttributeError, TypeError, OSError, ValueError):  # not an h5py dataset, or not a plain file
+        return None
+    return path, int(offset)
+
+
+def _iter_blocks(
+    spikes: Any, n_rows: int, n_cols: int, cols_per_block: int, rows_per_block: int, source: str
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yield ``(r0, c0, block)`` over the matrix, column blocks outer, row blocks inner, into
+    one reused buffer (a block is valid until the next is requested).
+
+    A contiguous dataset read in whole rows is read with ``os.preadv`` at its file offset:
+    the bytes HDF5 would copy, without its per-call overhead (a third of the read time at
+    4 MiB blocks). Anything else (chunked, compressed, column blocks, not a plain file) goes
+    through ``read_direct``, or slicing for a mapping of arrays.
+    """
+    raw = _raw_offset(spikes) if cols_per_block == n_cols else None
+    fd = os.open(raw[0], os.O_RDONLY) if raw else None
+    buf = np.empty(cols_per_block * rows_per_block, dtype=np.uint64)
+    tasks = [(c0, r0) for c0 in range(0, n_cols, cols_per_block) for r0 in range(0, n_rows, rows_per_block)]
+    try:
+        for c0, r0 in progress(tasks, total=len(tasks), desc="spikesProbedNeurons blocks"):
+            r1, c1 = min(n_rows, r0 + rows_per_block), min(n_cols, c0 + cols_per_block)
+            block = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+            try:
+                if fd is not None:
+                    got = os.preadv(fd, [block], raw[1] + 8 * r0 * n_cols)
+                    if got != block.nbytes:
+                        msg = f"read {got} of {block.nbytes} bytes"
+                        raise OSError(msg)
+                elif hasattr(spikes, "read_direct"):
+                    spikes.read_direct(block, source_sel=np.s_[r0:r1, c0:c1])
+                else:
+                    block[...] = spikes[r0:r1, c0:c1]
+            except OSError as exc:
+                msg = f"{source}: reading 'spikesProbedNeurons' rows {r0}:{r1}, columns {c0}:{c1} failed ({exc}); the file may be truncated."
+                raise OSError(msg) from exc
+            yield r0, c0, block
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+_MADV_POPULATE_WRITE = 23  # Linux >= 5.14
+
+
+def _populate(arr: np.ndarray) -> None:
+    """Map the pages of a fresh array in one call (``madvise(MADV_POPULATE_WRITE)``; contents
+    unchanged, safe while other threads write to it). A no-op where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        page = mmap.PAGESIZE
+        start = -(-arr.ctypes.data // page) * page
+        end = (arr.ctypes.data + arr.nbytes) // page * page
+        if end > start:
+            libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), ctypes.c_int(_MADV_POPULATE_WRITE))
+    except (OSError, AttributeError):  # no C library to load, or no madvise
+        pass
+
+
+class _BucketSorter:
+    """Sorts time buckets on a second thread while the scan goes on.
+
+    A bucket is final once the scan has appended all the spikes ``spikesHistory`` gives it.
+    Row-major scanning fills the buckets roughly in time order (a column's later rows hold its
+    later spikes), so most are handed over (:meth:`dispatch`) while the matrix is still being
+    read; :meth:`finish` sorts the rest on both threads. The kernels release the GIL.
+    """
+
+    def __init__(
+        self, keys: np.ndarray, bucket_starts: np.ndarray, bin_starts: np.ndarray, shift: int, id_bits: int, layout: BrainGridLayout
+    ) -> None:
+        n = keys.size
+        self.neuron = np.empty(n, dtype=np.int32)
+        self.x = np.empty(n, dtype=np.int16)
+        self.y = np.empty(n, dtype=np.int16)
+        self.bad = np.zeros(bucket_starts.size - 1, dtype=np.uint8)
+        self._args = (keys, bucket_starts, bin_starts, shift, np.uint64(id_bits), layout.xloc, layout.yloc,
+                      self.neuron, self.x, self.y, self.bad)  # fmt: skip
+        self._ends = bucket_starts[1:]
+        self._handed = np.zeros(bucket_starts.size - 1, dtype=bool)
+        self._todo: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="braingrid-bucket-sorter", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        # While no bucket is waiting, map the pages of the keys and outputs ahead of their
+        # first writes, in 16-MiB pieces: faulting fresh pages one by one on the scan's
+        # thread costs more, and much more on a VM whose host hands out the memory lazily.
+        pieces = [(arr, i, i + (16 * 2**20) // arr.itemsize)
+                  for arr in (self.neuron, self.x, self.y, self._args[0]) for i in range(0, arr.size, (16 * 2**20) // arr.itemsize)]  # fmt: skip
+        pieces.reverse()
+        while True:
+            try:
+                todo = self._todo.get_nowait() if pieces else self._todo.get()
+            except queue.Empty:
+                arr, i, j = pieces.pop()
+                _populate(arr[i:j])
+                continue
+            if todo is None:
+                return
+            try:
+                _sort_buckets(todo, *self._args)
+            except BaseException as exc:  # re-raised by finish  # noqa: BLE001
+                self._error = exc
+
+    def dispatch(self, cursor: np.ndarray) -> None:
+        """Hand over the buckets that *cursor* shows full."""
+        ready = np.flatnonzero((cursor == self._ends) & ~self._handed)
+        if ready.size:
+            self._handed[ready] = True
+            self._todo.put(ready)
+
+    def finish(self) -> bool:
+        """Sort the remaining buckets on both threads; True if every bucket matched ``spikesHistory``."""
+        rest = np.flatnonzero(~self._handed)
+        for part in np.array_split(rest, min(rest.size, 32)) if rest.size else ():
+            self._todo.put(part)
+        while True:  # the calling thread helps until the queue is empty
+            try:
+                todo = self._todo.get_nowait()
+            except queue.Empty:
+                break
+            _sort_buckets(todo, *self._args)
+        self.close()
+        if self._error is not None:
+            raise self._error
+        return not self.bad.any()
+
+    def close(self) -> None:
+        """Stop the thread (after the work already handed over)."""
+        if self._thread.is_alive():
+            self._todo.put(None)
+            self._thread.join()
+
+
 def spike_table_arrays(
     h5: Mapping[str, Any],
     *,
     block_neurons: int | None = None,
-    block_bytes: int = 32 * 2**20,
+    block_bytes: int = 4 * 2**20,
     source: str = "the BrainGrid file",
     layout: BrainGridLayout | None = None,
 ) -> tuple[dict[str, np.ndarray], BrainGridLayout]:
@@ -308,11 +532,12 @@ def spike_table_arrays(
     ----------
     h5 : h5py.File or mapping
         The open BrainGrid file (see :func:`check_layout`); ``spikesProbedNeurons`` is read in
-        blocks with ``read_direct`` when available, else by slicing.
+        blocks (see :func:`_iter_blocks`).
     block_neurons : int, optional
         Columns per block (default: the full width for a contiguous dataset).
-    block_bytes : int, default 32 MiB
-        Size of one block buffer; rows per block = block_bytes / (8 * block_neurons).
+    block_bytes : int, default 4 MiB
+        Size of the block buffer; rows per block = block_bytes / (8 * block_neurons). A few
+        MiB keep each block in cache between its read and its scan.
     source : str
         Name of the input for error messages.
     layout : BrainGridLayout, optional
@@ -343,60 +568,78 @@ def spike_table_arrays(
     if int(tmax).bit_length() + id_bits > 63:
         msg = f"{source}: key 'spikesHistory' implies {tmax} steps, too many to key (time_step << {id_bits} | neuron) in uint64."
         raise ValueError(msg)
-    ids = layout.probed.astype(np.uint64)
-    last = np.zeros(n_cols, dtype=np.uint64)
-    ended = np.zeros(n_cols, dtype=np.bool_)
-    err = np.zeros(4, dtype=np.uint64)
-    # spikesHistory counts the spikes of every 10-ms bin (checklist 4.5.1), so each spike's
-    # place in the time-sorted output is known up to its bin before the matrix is read: the
-    # blocks scatter straight into their bins, which are then sorted (a few keys each).
     history = np.asarray(h5["spikesHistory"][()], dtype=np.int64)
     if history.size and history.min() < 0:
         msg = f"{source}: key 'spikesHistory' holds negative counts; expected spikes per 10-ms bin."
         raise ValueError(msg)
-    starts = np.zeros(history.size + 1, dtype=np.int64)
-    np.cumsum(history, out=starts[1:])
-    keys = np.empty(int(starts[-1]), dtype=np.uint64)
-    cursor = starts[:-1].copy()
-    ends = starts[1:]
+    # spikesHistory counts the spikes of every 10-ms bin (checklist 4.5.1), so each spike's
+    # place in the time-sorted output is known up to its bin before the matrix is read: the
+    # blocks append each spike to its time bucket (2**shift bins, a few thousand spikes),
+    # which are then sorted independently.
+    bin_starts = np.zeros(history.size + 1, dtype=np.int64)
+    np.cumsum(history, out=bin_starts[1:])
+    n_spikes = int(bin_starts[-1])
+    n_buckets = min(_MAX_BUCKETS, max(1, n_spikes // _BUCKET_SPIKES))
+    shift = max(0, math.ceil(math.log2(max(history.size, 1) / n_buckets)))
+    bucket_starts = np.append(bin_starts[:: 1 << shift], n_spikes) if history.size % (1 << shift) else bin_starts[:: 1 << shift].copy()
+    cursor = bucket_starts[:-1].copy()
+    keys = np.empty(n_spikes, dtype=np.uint64)
+    ids = layout.probed.astype(np.uint64)
+    last = np.zeros(n_cols, dtype=np.uint64)
+    active = np.arange(n_cols, dtype=np.int64)
+    n_active = np.zeros(1, dtype=np.int64)
     cols_per_block, rows_per_block = _block_shape(spikes, n_rows, n_cols, block_neurons, block_bytes)
-    buf = np.empty(cols_per_block * rows_per_block, dtype=np.uint64)
-    direct = hasattr(spikes, "read_direct")
-    for c0 in range(0, n_cols, cols_per_block):
-        c1 = min(n_cols, c0 + cols_per_block)
-        for r0 in range(0, n_rows, rows_per_block):
-            r1 = min(n_rows, r0 + rows_per_block)
-            block = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-            try:
-                if direct:
-                    spikes.read_direct(block, source_sel=np.s_[r0:r1, c0:c1])
-                else:
-                    block[...] = spikes[r0:r1, c0:c1]
-            except OSError as exc:
-                msg = f"{source}: reading 'spikesProbedNeurons' rows {r0}:{r1}, columns {c0}:{c1} failed ({exc}); the file may be truncated."
-                raise OSError(msg) from exc
-            status = _block_scatter(block, c0, ids, np.uint64(id_bits), np.uint64(tmax), last, ended, keys, cursor, ends, err)
-            if status < 0:
-                _raise_block_error(err, r0, layout, source, history)
-    del buf
-    short = np.flatnonzero(cursor != ends)
-    if short.size:
-        b = int(short[0])
+    sorter = _BucketSorter(keys, bucket_starts, bin_starts, shift, id_bits, layout)
+    ok = False
+    try:
+        with contextlib.closing(_iter_blocks(spikes, n_rows, n_cols, cols_per_block, rows_per_block, source)) as blocks:
+            for r0, c0, block in blocks:
+                if r0 == 0:  # a new column block: all its columns are active
+                    n_active[0] = block.shape[1]
+                    active[: block.shape[1]] = np.arange(c0, c0 + block.shape[1])
+                taken = _scan_block(block, c0, active, n_active, ids, np.uint64(id_bits), np.uint64(tmax), last,
+                                    np.uint64(shift), cursor, bucket_starts[1:], keys)  # fmt: skip
+                if taken < 0:
+                    break
+                sorter.dispatch(cursor)
+            else:
+                ok = np.array_equal(cursor, bucket_starts[1:]) and sorter.finish()
+    finally:
+        sorter.close()
+    if ok:
+        return {"time_step": keys, "neuron": sorter.neuron, "x": sorter.x, "y": sorter.y}, layout
+    del keys
+    _diagnose(spikes, layout, history, cols_per_block, rows_per_block, source)
+    msg = f"{source}: 'spikesProbedNeurons' failed the fast checks but passed the slow ones; please report this file."
+    raise RuntimeError(msg)
+
+
+def _diagnose(
+    spikes: Any, layout: BrainGridLayout, history: np.ndarray, cols_per_block: int, rows_per_block: int, source: str
+) -> None:
+    """Read the matrix again, slot by slot, and raise a ValueError naming its first problem
+    (or the first bin where ``spikesHistory`` differs from the matrix' histogram)."""
+    last = np.zeros(layout.n_cols, dtype=np.uint64)
+    ended = np.zeros(layout.n_cols, dtype=np.bool_)
+    counts = np.zeros(history.size, dtype=np.int64)
+    err = np.zeros(4, dtype=np.uint64)
+    tmax = np.uint64(max(layout.n_steps, 1))
+    with contextlib.closing(_iter_blocks(spikes, layout.n_rows, layout.n_cols, cols_per_block, rows_per_block, source)) as blocks:
+        for r0, c0, block in blocks:
+            if _check_block(block, c0, tmax, last, ended, counts, err) < 0:
+                _raise_block_error(err, r0, layout, source)
+    differ = np.flatnonzero(counts != history)
+    if differ.size:
+        b = int(differ[0])
         msg = (
             f"{source}: key 'spikesHistory' bin {b} counts {int(history[b])} spikes but 'spikesProbedNeurons' holds "
-            f"{int(cursor[b] - starts[b])} in steps [{b * HISTORY_BIN_STEPS}, {(b + 1) * HISTORY_BIN_STEPS}); "
-            f"expected the histogram of the spike matrix ({short.size} bins differ)."
+            f"{int(counts[b])} in steps [{b * HISTORY_BIN_STEPS}, {(b + 1) * HISTORY_BIN_STEPS}); "
+            f"expected the histogram of the spike matrix ({differ.size} bins differ)."
         )
         raise ValueError(msg)
-    _sort_bins(keys, starts, np.uint64(id_bits))
-    neuron = np.empty(keys.size, dtype=np.int32)
-    x = np.empty(keys.size, dtype=np.int16)
-    y = np.empty(keys.size, dtype=np.int16)
-    _split_keys(keys, np.uint64(id_bits), layout.xloc, layout.yloc, neuron, x, y)
-    return {"time_step": keys, "neuron": neuron, "x": x, "y": y}, layout
 
 
-def _raise_block_error(err: np.ndarray, r0: int, layout: BrainGridLayout, source: str, history: np.ndarray) -> None:
+def _raise_block_error(err: np.ndarray, r0: int, layout: BrainGridLayout, source: str) -> None:
     code, row, col, value = (int(v) for v in err)
     row += r0
     where = f"column {col} (neuron {int(layout.probed[col])}), row {row}"
@@ -410,13 +653,6 @@ def _raise_block_error(err: np.ndarray, r0: int, layout: BrainGridLayout, source
             f"{source}: key 'spikesProbedNeurons' {where}: spike at time step {value} after the column's "
             "zero padding; expected zeros only after the last spike."
         )
-    elif code == _ERR_HISTORY:
-        b = value // HISTORY_BIN_STEPS
-        msg = (
-            f"{source}: key 'spikesHistory' bin {b} counts {int(history[b])} spikes but 'spikesProbedNeurons' "
-            f"holds more in steps [{b * HISTORY_BIN_STEPS}, {(b + 1) * HISTORY_BIN_STEPS}) ({where}); "
-            "expected the histogram of the spike matrix."
-        )
     else:
         msg = (
             f"{source}: key 'spikesProbedNeurons' {where}: time step {value} is not below the run's "
@@ -429,7 +665,7 @@ def spike_table(
     h5: Mapping[str, Any],
     *,
     block_neurons: int | None = None,
-    block_bytes: int = 32 * 2**20,
+    block_bytes: int = 4 * 2**20,
     source: str = "the BrainGrid file",
 ) -> xr.Dataset:
     """The spike table of a BrainGrid file as a labelled Dataset.

@@ -48,7 +48,7 @@ TRAIN_DATA_DIR = "braingrid_train_data"
 
 SPIKES_SPEC = {
     "block_neurons": Nullable(Interval(int, 1, None), default=None),
-    "block_mib": Interval(int, 1, 4096, default=32),
+    "block_mib": Interval(int, 1, 4096, default=4),
 }
 BURSTS_SPEC = {
     "detectors": ListOf(Options(["avalanche", "binned"]), unique=True, default=["avalanche", "binned"]),

@@ -142,7 +142,7 @@ def test_history_must_match_the_matrix(tmp_path):
     matrix = np.array([[5, 150], [120, 0]])
     short = np.array([1, 0] + [0] * 98, dtype="<i4")  # bin 1 (steps 100-199) should count 2
     with h5py.File(write_matrix(tmp_path / "h1.h5", matrix, spikesHistory=short)) as f, pytest.raises(
-        ValueError, match=r"'spikesHistory' bin 1 counts 0 spikes but 'spikesProbedNeurons' holds more in steps \[100, 200\)"
+        ValueError, match=r"'spikesHistory' bin 1 counts 0 spikes but 'spikesProbedNeurons' holds 2 in steps \[100, 200\)"
     ):
         spike_table(f)
     extra = np.array([1, 2, 1] + [0] * 97, dtype="<i4")
@@ -185,3 +185,56 @@ def test_compressed_chunked_file_reads_the_same(braingrid_h5, raster, record_fac
         a, b = spike_table(f), spike_table(g, block_bytes=2**16)
     for var in ("time_step", "neuron", "x", "y"):
         np.testing.assert_array_equal(a[var].values, b[var].values)
+
+
+def test_history_bins_are_checked_one_by_one(tmp_path):
+    # Same total as the matrix, shifted between bins: only the per-bin check can see it.
+    matrix = np.array([[5, 150], [120, 0]])
+    shifted = np.array([0, 2, 1] + [0] * 97, dtype="<i4")  # truth: [1, 2, 0, ...]
+    with h5py.File(write_matrix(tmp_path / "h3.h5", matrix, spikesHistory=shifted)) as f, pytest.raises(
+        ValueError, match=r"'spikesHistory' bin 0 counts 0 spikes but 'spikesProbedNeurons' holds 1 in steps \[0, 100\);.*\(2 bins differ\)"
+    ):
+        spike_table(f)
+
+
+def test_raw_and_hdf5_reads_agree(tmp_path):
+    """A contiguous matrix is read straight from the file; a chunked, compressed one through
+    HDF5 (and in column blocks): the tables are identical."""
+    from neurodata.braingrid._spike_table import _raw_offset
+
+    rng = np.random.default_rng(3)
+    matrix = np.zeros((300, 40), dtype=np.uint64)
+    for j in range(40):
+        c = int(rng.integers(0, 300))
+        matrix[:c, j] = np.sort(rng.choice(np.arange(1, 9999), c, replace=False))
+    contiguous = write_matrix(tmp_path / "c.h5", matrix)
+    chunked = write_matrix(tmp_path / "z.h5", matrix, spikesProbedNeurons=None)
+    with h5py.File(chunked, "a") as f:
+        f.create_dataset("spikesProbedNeurons", data=matrix.astype("<u8"), chunks=(64, 8), compression="gzip")
+        f["spikesProbedNeurons"].attrs["attrPNUint"] = np.float32(1e-4)
+    tables = []
+    for path, raw in ((contiguous, True), (chunked, False)):
+        with h5py.File(path) as f:
+            assert (_raw_offset(f["spikesProbedNeurons"]) is not None) is raw
+            tables.append(spike_table_arrays(f, block_bytes=8 * 40 * 16)[0])
+    t, nid = reference_table(matrix, np.arange(40))
+    for table in tables:
+        np.testing.assert_array_equal(table["time_step"], t)
+        np.testing.assert_array_equal(table["neuron"], nid)
+
+
+def test_many_buckets_sorted_while_scanning(tmp_path):
+    """Enough spikes for hundreds of time buckets, so that the sorter thread takes complete
+    buckets while later blocks are still being scanned: same table as the dense reference."""
+    rng = np.random.default_rng(4)
+    n_cols, n_steps = 64, 2_000_000
+    counts = rng.integers(2_000, 12_000, n_cols)
+    matrix = np.zeros((int(counts.max()), n_cols), dtype=np.uint64)
+    for j, c in enumerate(counts):
+        matrix[:c, j] = np.sort(rng.choice(np.arange(1, n_steps), c, replace=False))
+    probed = rng.permutation(n_cols)
+    with h5py.File(write_matrix(tmp_path / "big.h5", matrix, probed=probed, n_steps=n_steps)) as f:
+        arrays, _ = spike_table_arrays(f, block_bytes=8 * n_cols * 256)
+    t, nid = reference_table(matrix, probed)
+    np.testing.assert_array_equal(arrays["time_step"], t)
+    np.testing.assert_array_equal(arrays["neuron"], nid)
