@@ -363,6 +363,8 @@ def _raw_offset(spikes: Any) -> tuple[str, int] | None:
     """(file path, byte offset) of the matrix when its bytes can be read straight from the file:
     an allocated, contiguous, unfiltered little-endian dataset of a plain file (HDF5's default
     ``sec2`` driver, no user block) that is long enough. Else None (read through HDF5)."""
+    if not hasattr(os, "preadv"):  # Windows
+        return None
     try:
         import h5py
 
