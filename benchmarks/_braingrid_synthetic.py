@@ -61,29 +61,11 @@ def synthetic_file(
     keep = steps < n_steps
     key = np.unique(steps[keep] * n + neurons[keep])
     steps, neurons = key // n, key % n
-    counts = np.bincount(neurons, minlength=n)
-    order = np.lexsort((steps, neurons))
-    n_epochs = seconds // 10
-    types = np.full(n, 2)
-    types[(np.arange(n) % 10) == 2] = 1
-    thresh = np.full(n, 0.015, dtype=np.float32)
-    thresh[starters] = 0.0136
-    rates = np.zeros((n_epochs + 1, n))
-    np.add.at(rates, (steps // 100_000 + 1, neurons), 0.1)
-    record = BrainGridRecord(
-        xloc=np.arange(n) % width,
-        yloc=np.arange(n) // width,
-        neuron_types=types,
-        neuron_thresh=thresh,
-        starter_neurons=starters,
-        probed_neurons=np.arange(n),
-        spike_steps=steps[order].astype(np.uint64),
-        spike_counts=counts,
-        radii_history=np.full((n_epochs + 1, n), 0.4),
-        rates_history=rates,
-        tsim_s=10.0,
-    )
-    max_count = int(counts.max())
+    record = BrainGridRecord.from_raster(
+        steps, neurons, width=width, starters=starters, inhibitory=np.flatnonzero(np.arange(n) % 10 == 2),
+        n_epochs=seconds // 10, tsim_s=10.0,
+    )  # fmt: skip
+    max_count = int(record.spike_counts.max())
     write_braingrid_h5(path, record, n_rows=max_count * pad_factor)
     return {
         "path": Path(path),

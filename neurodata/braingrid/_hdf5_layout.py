@@ -177,6 +177,65 @@ class BrainGridRecord:
     tsim_s: float
     attrs: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_raster(
+        cls,
+        steps: np.ndarray,
+        neurons: np.ndarray,
+        *,
+        width: int,
+        starters: np.ndarray,
+        inhibitory: np.ndarray,
+        n_epochs: int,
+        tsim_s: float,
+        radius: float = 0.4,
+        thresh_v: tuple[float, float] = (0.015, 0.0136),
+    ) -> BrainGridRecord:
+        """The record of a given spike raster on a *width* x *width* grid, every neuron probed:
+        for writing a BrainGrid-layout file from spikes that did not come from the growth
+        simulation (test fixtures, benchmark files, spikes from another simulator).
+
+        Parameters
+        ----------
+        steps, neurons : ndarray of shape (n_spikes,), integer
+            Spike time steps (dt = 1e-4 s, each >= 1) and neuron ids (``y * width + x``).
+        starters, inhibitory : ndarray of int
+            Ids of the starter and of the inhibitory neurons (the rest are excitatory).
+        n_epochs : int
+            Growth epochs of *tsim_s* seconds; ``ratesHistory`` row e + 1 is the rate of each
+            neuron in epoch e, counted from the raster.
+        tsim_s : float
+            Epoch length [s].
+        radius : float, default 0.4
+            Connection radius of every neuron in every epoch [grid units].
+        thresh_v : (float, float)
+            Firing threshold of the other neurons and of the starters [V].
+        """
+        n = width * width
+        steps = np.asarray(steps, dtype=np.int64)
+        neurons = np.asarray(neurons, dtype=np.int64)
+        train_steps, counts = spike_trains_from_events(steps, neurons, n)
+        types = np.full(n, EXC)
+        types[np.asarray(inhibitory, dtype=np.int64)] = INH
+        starters = np.sort(np.asarray(starters, dtype=np.int64))
+        thresh = np.full(n, thresh_v[0], dtype=np.float32)
+        thresh[starters] = thresh_v[1]
+        rates = np.zeros((n_epochs + 1, n))
+        np.add.at(rates, (steps // round(tsim_s / DT_S) + 1, neurons), 1.0 / tsim_s)
+        return cls(
+            xloc=np.arange(n) % width,
+            yloc=np.arange(n) // width,
+            neuron_types=types,
+            neuron_thresh=thresh,
+            starter_neurons=starters,
+            probed_neurons=np.arange(n),
+            spike_steps=train_steps,
+            spike_counts=counts,
+            radii_history=np.full((n_epochs + 1, n), radius),
+            rates_history=rates,
+            tsim_s=tsim_s,
+        )
+
     @property
     def n_neurons(self) -> int:
         """Number of neurons."""

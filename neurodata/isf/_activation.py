@@ -9,6 +9,7 @@ import pandas as pd
 
 from ._kernels import accumulate_activations
 from ._morphology import SOMA
+from ._spikes import check_time_range
 from ._synapses import celltype_of
 
 __all__ = [
@@ -34,12 +35,7 @@ def time_bin_edges(min_time: float, max_time: float, bin_size: float) -> np.ndar
         Unless ``min_time < max_time`` and ``max_time - min_time`` is a whole number of
         `bin_size` (ISF's ``np.arange(min, max + bin, bin)`` silently overshot ``max_time``).
     """
-    if not (np.isfinite(min_time) and np.isfinite(max_time) and max_time > min_time):
-        msg = f"'min_time' ({min_time!r}) must be finite and less than 'max_time' ({max_time!r}), in ms."
-        raise ValueError(msg)
-    if not (np.isfinite(bin_size) and bin_size > 0):
-        msg = f"'bin_size' must be a float in the range (0, inf) ms. Got {bin_size!r} instead."
-        raise ValueError(msg)
+    check_time_range(min_time, max_time, bin_size, step_name="bin_size")
     n = (max_time - min_time) / bin_size
     if abs(n - round(n)) > 1e-9 * max(1.0, n):
         msg = (

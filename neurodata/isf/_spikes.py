@@ -10,14 +10,20 @@ import pandas as pd
 __all__ = ["ap_array", "isi_array", "isi_at", "isi_from_spike_list", "spike_times_to_onehot", "time_grid"]
 
 
-def time_grid(min_time: float, max_time: float, step: float) -> np.ndarray:
-    """``np.arange(min_time, max_time, step)``: the start of every time step (ms), checked."""
+def check_time_range(min_time: float, max_time: float, step: float, *, step_name: str = "step") -> None:
+    """Raise ValueError unless ``min_time < max_time`` are finite and *step* (called *step_name*
+    in the message) is positive, all in ms."""
     if not (np.isfinite(min_time) and np.isfinite(max_time) and max_time > min_time):
         msg = f"'min_time' ({min_time!r}) must be finite and less than 'max_time' ({max_time!r}), in ms."
         raise ValueError(msg)
     if not (np.isfinite(step) and step > 0):
-        msg = f"'step' must be a float in the range (0, inf) ms. Got {step!r} instead."
+        msg = f"'{step_name}' must be a float in the range (0, inf) ms. Got {step!r} instead."
         raise ValueError(msg)
+
+
+def time_grid(min_time: float, max_time: float, step: float) -> np.ndarray:
+    """``np.arange(min_time, max_time, step)``: the start of every time step (ms), checked."""
+    check_time_range(min_time, max_time, step)
     return np.arange(min_time, max_time, step, dtype=np.float64)
 
 

@@ -45,28 +45,9 @@ def synthetic_raster(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_record(steps: np.ndarray, neurons: np.ndarray, *, n_epochs: int = N_EPOCHS, tsim_s: float = TSIM_S) -> BrainGridRecord:
-    order = np.lexsort((steps, neurons))
-    counts = np.bincount(neurons, minlength=N)
-    types = np.full(N, 2)
-    types[5::10] = 1
-    starters = np.arange(0, N, 10)
-    thresh = np.full(N, 0.015, dtype=np.float32)
-    thresh[starters] = 0.0136
-    rates = np.zeros((n_epochs + 1, N))
-    steps_per_epoch = round(tsim_s / 1e-4)
-    np.add.at(rates, (steps // steps_per_epoch + 1, neurons), 1.0 / tsim_s)
-    return BrainGridRecord(
-        xloc=np.arange(N) % W,
-        yloc=np.arange(N) // W,
-        neuron_types=types,
-        neuron_thresh=thresh,
-        starter_neurons=starters,
-        probed_neurons=np.arange(N),
-        spike_steps=steps[order].astype(np.uint64),
-        spike_counts=counts,
-        radii_history=np.full((n_epochs + 1, N), 0.4),
-        rates_history=rates,
-        tsim_s=tsim_s,
+    """This grid's record of a raster: starters every 10th neuron from 0, inhibitory from 5."""
+    return BrainGridRecord.from_raster(
+        steps, neurons, width=W, starters=np.arange(0, N, 10), inhibitory=np.arange(5, N, 10), n_epochs=n_epochs, tsim_s=tsim_s
     )
 
 

@@ -22,21 +22,16 @@ N = W * W
 
 
 def _record(spikes: dict[int, list[int]], n_epochs: int = 2, tsim_s: float = 1.0) -> BrainGridRecord:
-    """A 10x10 record whose neuron j fires at ``spikes[j]`` (steps); rates match the spikes."""
+    """A 10x10 record (the generator's starter and inhibitory lattices) whose neuron j fires
+    at ``spikes[j]`` (steps); rates match the spikes."""
     steps = np.array([s for j in sorted(spikes) for s in spikes[j]], dtype=np.int64)
     neurons = np.array([j for j in sorted(spikes) for _ in spikes[j]], dtype=np.int64)
-    train, counts = spike_trains_from_events(steps, neurons, N)
-    rates = np.zeros((n_epochs + 1, N))
-    per_epoch = round(tsim_s / 1e-4)
-    for s, j in zip(steps, neurons, strict=True):
-        rates[s // per_epoch + 1, j] += 1 / tsim_s
-    starters = starter_mask(W)
-    thresh = np.where(starters, 0.0136, 0.015)
-    return BrainGridRecord(
-        xloc=np.arange(N) % W, yloc=np.arange(N) // W, neuron_types=np.where(inhibitory_mask(W), 1, 2),
-        neuron_thresh=thresh, starter_neurons=np.flatnonzero(starters), probed_neurons=np.arange(N),
-        spike_steps=train, spike_counts=counts, radii_history=np.full((n_epochs + 1, N), 0.4),
-        rates_history=rates, tsim_s=tsim_s, attrs={"seed": 3})
+    record = BrainGridRecord.from_raster(
+        steps, neurons, width=W, starters=np.flatnonzero(starter_mask(W)), inhibitory=np.flatnonzero(inhibitory_mask(W)),
+        n_epochs=n_epochs, tsim_s=tsim_s,
+    )  # fmt: skip
+    record.attrs["seed"] = 3
+    return record
 
 
 SPIKES = {0: [5, 17, 10_050], 3: [1], 7: [9_999, 10_000, 19_999], 99: [12_345]}
@@ -195,3 +190,17 @@ def test_check_layout_returns_sizes(h5file):
         sizes = check_layout(f)
     assert sizes == {"n_neurons": N, "n_probed": N, "n_starters": 10, "n_epochs": 2, "n_rows": 3,
                      "n_seconds": 2, "end_step": 20_000}
+
+
+def test_record_from_raster_hand_checked():
+    # 2 x 2 grid, epochs of 1 s (10 000 steps): neuron 3 fires twice in epoch 0, once in epoch 1.
+    rec = BrainGridRecord.from_raster(
+        np.array([20_000 - 1, 5, 7, 12_000]), np.array([1, 3, 3, 3]),
+        width=2, starters=[3], inhibitory=[0], n_epochs=2, tsim_s=1.0,
+    )  # fmt: skip
+    assert rec.xloc.tolist() == [0, 1, 0, 1] and rec.yloc.tolist() == [0, 0, 1, 1]
+    assert rec.neuron_types.tolist() == [1, 2, 2, 2]
+    assert rec.neuron_thresh.tolist() == pytest.approx([0.015, 0.015, 0.015, 0.0136])
+    assert rec.spike_steps.tolist() == [19_999, 5, 7, 12_000] and rec.spike_counts.tolist() == [0, 1, 0, 3]
+    np.testing.assert_allclose(rec.rates_history, [[0, 0, 0, 0], [0, 0, 0, 2.0], [0, 1.0, 0, 1.0]])
+    assert rec.n_epochs == 2 and rec.end_step == 20_000
