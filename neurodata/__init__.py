@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._exceptions import ArtifactNotBuilt, ParamError, SchemaViolation
+from ._exceptions import (
+    ArtifactCorrupt,
+    ArtifactNotBuilt,
+    NeurodataError,
+    ParamError,
+    SchemaViolation,
+    StaleArtifact,
+    UnknownArtifact,
+    UnknownName,
+)
 from ._options import get_options, set_options
 from ._version import __version__
 
@@ -18,6 +27,8 @@ _lazy_functions = {
     "write_artifact": "neurodata.store",
     "validate": "neurodata.schemas",
     "load_gfr_model": "neurodata.gfr",
+    "run_stage": "neurodata._pipeline",
+    "verify_artifact": "neurodata.store",
 }
 
 
@@ -35,16 +46,23 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArtifactCorrupt",
     "ArtifactNotBuilt",
+    "NeurodataError",
     "ParamError",
     "SchemaViolation",
+    "StaleArtifact",
+    "UnknownArtifact",
+    "UnknownName",
     "__version__",
     "get_options",
     "load_artifact",
     "load_gfr_model",
     "open_artifact",
     "open_catalog",
+    "run_stage",
     "set_options",
     "validate",
+    "verify_artifact",
     "write_artifact",
 ]

@@ -7,6 +7,8 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
+from ._exceptions import UnknownName
+
 FAMILIES = ("adex", "braingrid", "ei_network", "gfr", "isf")
 
 # Name prefixes of each family's stages: `neurodata run X` imports the likely family first
@@ -42,7 +44,7 @@ def find_stage(name: str) -> Callable[..., Any]:
         if name in found:
             return found[name]
     msg = f"Unknown stage {name!r}. Stages: {sorted(found)}."
-    raise KeyError(msg)
+    raise UnknownName(msg)
 
 
 def plots() -> dict[str, Callable[..., Any]]:
@@ -53,6 +55,6 @@ def plots() -> dict[str, Callable[..., Any]]:
 def report(name: str) -> Callable[..., str]:
     if name not in REPORTS:
         msg = f"Unknown report {name!r}. Reports: {sorted(REPORTS)}."
-        raise KeyError(msg)
+        raise UnknownName(msg)
     module, function, _ = REPORTS[name]
     return getattr(importlib.import_module(module), function)

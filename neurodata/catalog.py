@@ -6,12 +6,51 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import difflib
+
+from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
 from . import _options
+from ._exceptions import UnknownArtifact, UnknownName
 from ._paths import project_root
 
-__all__ = ["ArtifactReader", "catalog_path", "entry_names", "open_catalog"]
+__all__ = ["ArtifactReader", "NeurodataCatalog", "catalog_path", "check_entry", "entry_names", "open_catalog"]
+
+
+def _unknown_entry(cat: Catalog, name: object) -> UnknownArtifact:
+    known = sorted(cat.entries)
+    near = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(map(repr, near))}?" if near else ""
+    msg = f"Unknown artifact {name!r}: no catalog entry of that name.{hint} Entries: {known}."
+    return UnknownArtifact(msg)
+
+
+def check_entry(cat: Catalog, name: str) -> object:
+    """The catalog entry (reader description) *name*; else :class:`neurodata.UnknownArtifact`
+    naming the nearest entries."""
+    if name not in cat.entries:
+        raise _unknown_entry(cat, name)
+    return cat.entries[name]
+
+
+class NeurodataCatalog(Catalog):
+    """intake's Catalog, with errors that name the nearest entries instead of a bare KeyError."""
+
+    def __getitem__(self, item: str) -> object:
+        if isinstance(item, str) and item not in self.aliases and item not in self.entries and item not in self.data:
+            raise _unknown_entry(self, item)
+        return super().__getitem__(item)
+
+    def __getattr__(self, item: str) -> object:
+        if item.startswith("_"):
+            raise AttributeError(item)
+        return self[item]
+
+    def __call__(self, **kwargs: object) -> NeurodataCatalog:
+        new = super().__call__(**kwargs)
+        new.__class__ = NeurodataCatalog
+        return new
 
 
 def catalog_path(start: str | Path | None = None) -> Path:
@@ -41,6 +80,7 @@ def open_catalog(path: str | Path | None = None, **params: Any) -> Any:
 
     file = Path(path) if path is not None and Path(path).is_file() else catalog_path(path)
     cat = intake.from_yaml_file(str(file))
+    cat.__class__ = NeurodataCatalog  # same state, friendlier lookups
     return cat(**params) if params else cat
 
 
@@ -95,7 +135,7 @@ class ArtifactReader(BaseReader):
         if node not in (None, ""):
             if node not in obj.children:
                 msg = f"Artifact {artifact!r} has no node {node!r}. Nodes: {sorted(obj.children)}."
-                raise KeyError(msg)
+                raise UnknownName(msg)
             obj = obj[node].to_dataset()
         if select:
             obj = obj.sel(**select)

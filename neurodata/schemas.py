@@ -26,7 +26,7 @@ import yaml
 from ._exceptions import SchemaViolation
 from ._paths import project_root
 
-__all__ = ["Contract", "compile_contract", "load_contract", "register_check", "registered_checks", "validate"]
+__all__ = ["Contract", "compile_contract", "contracts_dir", "load_contract", "register_check", "registered_checks", "validate"]
 
 _CHECKS: dict[str, Callable[..., Any]] = {}
 _BUILTIN_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin", "str_matches", "str_startswith")
@@ -55,11 +55,15 @@ def registered_checks() -> list[str]:
     return sorted(_CHECKS)
 
 
+def _ordered(values: np.ndarray, strict: bool) -> bool:
+    # compare neighbours, never subtract them: np.diff wraps around on unsigned dtypes
+    later, earlier = values[1:], values[:-1]
+    return bool(np.all(later > earlier) if strict else np.all(later >= earlier))
+
+
 @register_check("monotonic_increasing")
 def _monotonic_increasing(da: xr.DataArray, strict: bool = True) -> bool:
-    values = np.asarray(da.values).ravel()
-    steps = np.diff(values)
-    return bool(np.all(steps > 0) if strict else np.all(steps >= 0))
+    return _ordered(np.asarray(da.values).ravel(), strict)
 
 
 @register_check("finite")
@@ -83,7 +87,19 @@ def _labels_present(da: xr.DataArray, labels: list[Any]) -> bool:
 @register_check("sorted_by")
 def _sorted_by(da: xr.DataArray) -> bool:
     """Values are non-decreasing along the array (a table sorted by this column)."""
-    return bool(np.all(np.diff(np.asarray(da.values).ravel()) >= 0))
+    return _ordered(np.asarray(da.values).ravel(), strict=False)
+
+
+@register_check("not_all_nan")
+def _not_all_nan(da: xr.DataArray) -> bool:
+    """At least one value is not NaN (an array of fill values is a lost computation, not data)."""
+    return bool(da.size == 0 or np.asarray(da.notnull().any()))
+
+
+@register_check("not_all_zero")
+def _not_all_zero(da: xr.DataArray) -> bool:
+    """At least one value is non-zero."""
+    return bool(da.size == 0 or np.asarray((da != 0).any()))
 
 
 # --------------------------------------------------------------------------------------
@@ -104,7 +120,8 @@ class Contract:
     path: Path | None = None
 
 
-def _schema_dir() -> Path:
+def contracts_dir() -> Path:
+    """The contracts folder, ``schemas/`` of the checkout."""
     return project_root(required=True) / "schemas"  # type: ignore[operator]
 
 
@@ -125,7 +142,7 @@ def _load_contract_cached(path: Path, mtime: float) -> Contract:
         "path": path,
     }
     if kind == "dataset":
-        body = {k: spec[k] for k in ("dims", "coords", "data_vars", "attrs", "strict") if k in spec}
+        body = {k: spec[k] for k in ("dims", "coords", "data_vars", "attrs", "strict", "relations") if k in spec}
         return Contract(nodes={"/": body}, **common)
     return Contract(
         nodes=spec.get("nodes", {}),
@@ -137,7 +154,7 @@ def _load_contract_cached(path: Path, mtime: float) -> Contract:
 
 def load_contract(artifact: str, schema_dir: str | Path | None = None) -> Contract:
     """Read the contract of *artifact* from ``schemas/<artifact>.yaml``."""
-    folder = Path(schema_dir) if schema_dir is not None else _schema_dir()
+    folder = Path(schema_dir) if schema_dir is not None else contracts_dir()
     path = folder / f"{artifact}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in folder.glob("*.yaml"))
@@ -235,6 +252,19 @@ def _attr_problems(ds: xr.Dataset, body: Mapping[str, Any]) -> list[str]:
             problems.append(f"attrs: missing dataset attr {key!r}")
         elif pattern is not None and not re.fullmatch(str(pattern), str(ds.attrs[key])):
             problems.append(f"attrs: {key}={ds.attrs[key]!r} does not match {pattern!r}")
+    return problems
+
+
+def _relation_problems(ds: xr.Dataset, body: Mapping[str, Any], attrs: Mapping[str, Any]) -> list[str]:
+    """The contract's relations between variables and attrs (evaluated on the whole dataset)."""
+    from ._relations import check_relation, variables_of
+
+    problems = []
+    for text in body.get("relations") or []:
+        failure = check_relation(ds, text, attrs)
+        if failure is not None:
+            variable = next(iter(variables_of(text)), "attrs")
+            problems.append(f"{variable}: relation {text!r}: {failure}")
     return problems
 
 
@@ -351,6 +381,8 @@ def validate(
             problems.extend(f"{owner}: {p}" for p in node_problems)
         if slices is not None and slices[0] in ds.dims:
             problems.extend(f"{owner}: {p}" for p in _whole_coordinate_problems(ds, body, slices[0], owner))
+        attrs = {**(obj.attrs if isinstance(obj, xr.DataTree) else {}), **ds.attrs}  # a node sees the root's attrs
+        problems.extend(f"{owner}: {p}" for p in _relation_problems(ds, body, attrs))
     problems = list(dict.fromkeys(problems))  # the same failure in several slices is reported once
     if problems:
         msg = f"{artifact} violates its contract (schemas/{artifact}.yaml, version {contract.version}):\n  " + "\n  ".join(

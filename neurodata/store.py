@@ -1,24 +1,29 @@
-"""The artifact store: atomic, validated, provenanced Zarr v3 stores under ``data/``.
+"""The artifact store: atomic, validated, provenanced, verifiable Zarr v3 stores under ``data/``.
 
-Writing goes to a temporary folder beside the destination (``data/.<name>.zarr.tmp-*``),
-which is validated against the artifact's contract, given provenance attrs and consolidated
-metadata, and only then renamed into place: a failed or interrupted stage leaves the
-previous artifact as it was.
+Writing goes to a temporary folder beside the destination (``data/.<name>.zarr.tmp-<pid>-*``),
+which is validated against the artifact's contract, given provenance attrs, consolidated
+metadata and a manifest of every file (size and CRC-32C), and only then swapped into place in
+one atomic step (:mod:`neurodata._atomic`): at every instant a complete version exists.
+
+Reading goes through :class:`neurodata._verified_store.VerifiedStore`: a missing or damaged
+chunk is :class:`neurodata.ArtifactCorrupt`, never fill values, and a handle opened before a
+rebuild keeps reading its own build or raises :class:`neurodata.StaleArtifact`.
+
+Nothing in the bytes depends on the wall clock or the git commit: the provenance records the
+hash of the code the stage ran and its params, so the same code and params give byte-identical
+stores (and stable DVC hashes); the commit is in DVC's own records (``dvc.lock`` in git).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import math
 import os
-import shutil
-import subprocess
-import uuid
+import re
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,9 @@ import numpy as np
 import xarray as xr
 
 from . import _options
-from ._exceptions import ArtifactNotBuilt
+from ._atomic import atomic_output, clean_stale_temporaries, recover, remove, replace, temporary_path
+from ._exceptions import ArtifactCorrupt, ArtifactNotBuilt, UnknownArtifact
+from ._manifest import verify_store, write_manifest
 from ._paths import project_root
 from ._version import __version__
 
@@ -34,12 +41,16 @@ __all__ = [
     "ArtifactWriter",
     "artifact_path",
     "atomic_output",
+    "build_hint",
+    "check_artifact_name",
     "default_encoding",
     "is_built",
+    "known_artifacts",
     "load_artifact",
     "open_artifact",
     "provenance",
     "store_size",
+    "verify_artifact",
     "write_artifact",
 ]
 
@@ -47,18 +58,62 @@ ZSTD_LEVEL = 3
 SHARD_THRESHOLD_BYTES = 8 * 2**20  # arrays above this are sharded: few files for DVC to hash
 TARGET_CHUNK_BYTES = 4 * 2**20
 MAX_SHARD_BYTES = 512 * 2**20
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_STORED_CHUNKS: Any = object()  # open_artifact's default: dask arrays in the stored chunks
 
 warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part", category=UserWarning)
 
 
+# --------------------------------------------------------------------------------------
+# names
+
+
+def known_artifacts() -> list[str]:
+    """Every artifact name: one per contract in ``schemas/``."""
+    from .schemas import contracts_dir
+
+    return sorted(p.stem for p in contracts_dir().glob("*.yaml"))
+
+
+def check_artifact_name(name: str) -> str:
+    """Return *name* if it is an artifact; else raise :class:`neurodata.UnknownArtifact` with
+    the nearest names (a name is never a path: it cannot leave the data folder)."""
+    known = known_artifacts()
+    if isinstance(name, str) and _NAME.fullmatch(name) and name in known:
+        return name
+    near = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(map(repr, near))}?" if near else ""
+    msg = f"Unknown artifact {name!r}.{hint} Artifacts: {known}."
+    raise UnknownArtifact(msg)
+
+
 def artifact_path(name: str, data_dir: str | Path | None = None) -> Path:
     """Path of the Zarr store of artifact *name*: ``<data_dir>/<name>.zarr``."""
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        msg = f"Artifact names are lowercase identifiers such as 'adex_we_sweep'. Got {name!r}."
+        raise UnknownArtifact(msg)
     return Path(data_dir if data_dir is not None else _options.data_dir()) / f"{name}.zarr"
 
 
 def is_built(name: str, data_dir: str | Path | None = None) -> bool:
     """Whether artifact *name* has a store (``zarr.json`` at its root)."""
-    return (artifact_path(name, data_dir) / "zarr.json").is_file()
+    path = artifact_path(name, data_dir)
+    recover(path)
+    return (path / "zarr.json").is_file()
+
+
+def build_hint(name: str) -> str:
+    """How to build artifact *name*: the stage of dvc.yaml that writes it."""
+    from ._pipeline import producer
+
+    stage = producer(name)
+    how = f"`dvc repro {stage}` (or `neurodata run {stage}`)" if stage else "`dvc repro`"
+    return f"build it with {how}"
+
+
+def _not_built(name: str, where: Path | str) -> ArtifactNotBuilt:
+    msg = f"Artifact {name!r} is not built: {where} does not exist; {build_hint(name)}."
+    return ArtifactNotBuilt(msg)
 
 
 # --------------------------------------------------------------------------------------
@@ -66,56 +121,42 @@ def is_built(name: str, data_dir: str | Path | None = None) -> bool:
 
 
 @functools.cache
-def _git_state() -> tuple[str, bool]:
-    root = project_root(required=False)
-    if root is None:
-        return "unknown", False
+def _stage_code(stage: str) -> str | None:
+    from . import _registry
+    from ._code import code_digest, import_closure
+
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no", "--", "neurodata", "schemas"],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown", False
-    return commit, dirty
-
-
-def _created() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-    return when.isoformat(timespec="seconds")
+        module = _registry.find_stage(stage).__module__
+    except KeyError:
+        return None
+    return code_digest(import_closure(module))
 
 
 def provenance(name: str, *, params: Mapping[str, Any], seeds: Any) -> dict[str, Any]:
-    """The provenance attrs every artifact carries.
+    """The provenance attrs every artifact carries: a deterministic function of code and params.
 
-    ``neurodata_version``, ``git_commit`` (and ``git_dirty`` when the package or schemas had
-    uncommitted changes), ``stage_params`` and ``seeds`` as JSON, ``created`` (UTC, or
-    ``SOURCE_DATE_EPOCH`` when set), ``schema`` and ``schema_version``.
+    ``artifact``, ``neurodata_version``, ``stage`` and ``code_sha256`` (the SHA-256 of the
+    source files the stage that builds it imports, see :mod:`neurodata._code`; absent for an
+    artifact no stage of ``dvc.yaml`` writes), ``stage_params`` and ``seeds`` as JSON,
+    ``schema`` and ``schema_version``. No wall-clock time and no git commit: the same code and
+    params give byte-identical stores.
     """
+    from ._pipeline import producer
     from .schemas import load_contract
 
-    commit, dirty = _git_state()
     contract = load_contract(name)
-    return {
-        "artifact": name,
-        "neurodata_version": __version__,
-        "git_commit": commit,
-        "git_dirty": int(dirty),
-        "stage_params": json.dumps(params, sort_keys=True, default=_json_default),
-        "seeds": json.dumps(seeds, default=_json_default),
-        "created": _created(),
-        "schema": f"schemas/{name}.yaml",
-        "schema_version": contract.version,
-    }
+    attrs: dict[str, Any] = {"artifact": name, "neurodata_version": __version__}
+    stage = producer(name)
+    code = _stage_code(stage) if stage else None
+    if stage and code:
+        attrs.update(stage=stage, code_sha256=code)
+    attrs.update(
+        stage_params=json.dumps(params, sort_keys=True, default=_json_default),
+        seeds=json.dumps(seeds, default=_json_default),
+        schema=f"schemas/{name}.yaml",
+        schema_version=contract.version,
+    )
+    return attrs
 
 
 def _json_default(value: Any) -> Any:
@@ -158,7 +199,7 @@ def _shards(shape: tuple[int, ...], chunks: tuple[int, ...], itemsize: int) -> t
 def default_encoding(
     ds: xr.Dataset, overrides: Mapping[str, Mapping[str, Any]] | None = None, *, shard: bool = True
 ) -> dict[str, dict[str, Any]]:
-    """Explicit chunks, Zstd compression and (for large arrays) sharding for every variable.
+    """Explicit chunks, checksummed Zstd compression and (for large arrays) sharding for every variable.
 
     Parameters
     ----------
@@ -181,7 +222,7 @@ def default_encoding(
         chunks = tuple(min(c, s) if s else c for c, s in zip(chunks, shape, strict=True))
         if shape:
             enc["chunks"] = chunks
-        enc["compressors"] = (ZstdCodec(level=ZSTD_LEVEL),)
+        enc["compressors"] = (ZstdCodec(level=ZSTD_LEVEL, checksum=True),)  # damage is an error on read
         nbytes = math.prod(shape) * itemsize
         if shard and shape and var.dtype.kind not in "OUT" and nbytes > SHARD_THRESHOLD_BYTES:
             shards = _shards(shape, chunks, itemsize)
@@ -218,56 +259,15 @@ def _tree_encoding(
 # writing
 
 
-def _temporary_path(dest: Path) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    return dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:12]}"
-
-
-def _replace(tmp: Path, dest: Path) -> None:
-    """Move *tmp* (a file or folder) into place; the old one is removed only once the new one is there."""
-    old = None
-    if dest.exists():
-        old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:12]}"
-        os.rename(dest, old)
-    os.rename(tmp, dest)
-    if old is not None:
-        _remove(old)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
-@contextmanager
-def atomic_output(dest: str | Path) -> Iterator[Path]:
-    """A temporary path beside *dest* to write a non-Zarr output (HDF5, CSV, a folder of files);
-    moved into place when the block succeeds, removed if it raises, so a failed stage never
-    leaves a half-written file and keeps the previous one.
-
-    Examples
-    --------
-    >>> with atomic_output(data_dir / "braingrid_allBurst.csv") as tmp:  # doctest: +SKIP
-    ...     frame.to_csv(tmp, index=False)
-    """
-    dest = Path(dest)
-    tmp = _temporary_path(dest)
-    try:
-        yield tmp
-        _replace(tmp, dest)
-    except BaseException:
-        _remove(tmp)
-        raise
-
-
-def _stamp_and_consolidate(path: Path, attrs: Mapping[str, Any]) -> None:
+def _finish(path: Path, attrs: Mapping[str, Any]) -> None:
+    """Stamp the provenance, consolidate the metadata, write the manifest (in that order:
+    the manifest covers the final metadata)."""
     import zarr
 
     group = zarr.open_group(str(path), mode="r+")
     group.attrs.update(dict(attrs))
     zarr.consolidate_metadata(str(path))
+    write_manifest(path)
 
 
 def write_artifact(
@@ -311,16 +311,17 @@ def write_artifact(
     validate(obj, name)
     dest = artifact_path(name, data_dir)
     attrs = provenance(name, params=params, seeds=seeds)
-    tmp = _temporary_path(dest)
+    clean_stale_temporaries(dest)
+    tmp = temporary_path(dest)
     try:
         if isinstance(obj, xr.DataTree):
             obj.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3, encoding=_tree_encoding(obj, encoding))
         else:
             obj.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3, encoding=default_encoding(obj, encoding))
-        _stamp_and_consolidate(tmp, attrs)
-        _replace(tmp, dest)
+        _finish(tmp, attrs)
+        replace(tmp, dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove(tmp)
         raise
     return dest
 
@@ -348,7 +349,8 @@ class ArtifactWriter:
         self.params = params
         self.seeds = seeds
         self.dest = artifact_path(name, data_dir)
-        self.path = _temporary_path(self.dest)
+        clean_stale_temporaries(self.dest)
+        self.path = temporary_path(self.dest)
         self._committed = False
 
     def write_template(self, template: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | None = None) -> None:
@@ -367,7 +369,7 @@ class ArtifactWriter:
         )
 
     def commit(self, *, validate_slices: tuple[str, int] | None = None) -> Path:
-        """Validate the filled store (values included), stamp provenance, consolidate, rename.
+        """Validate the filled store (values included), stamp provenance, consolidate, swap in.
 
         Parameters
         ----------
@@ -379,8 +381,8 @@ class ArtifactWriter:
 
         with xr.open_zarr(self.path, consolidated=False, chunks={}) as filled:
             validate(filled, self.name, slices=validate_slices)
-        _stamp_and_consolidate(self.path, provenance(self.name, params=self.params, seeds=self.seeds))
-        _replace(self.path, self.dest)
+        _finish(self.path, provenance(self.name, params=self.params, seeds=self.seeds))
+        replace(self.path, self.dest)
         self._committed = True
         return self.dest
 
@@ -389,18 +391,40 @@ class ArtifactWriter:
 
     def __exit__(self, *exc: object) -> None:
         if not self._committed:
-            shutil.rmtree(self.path, ignore_errors=True)
+            remove(self.path)
 
 
 # --------------------------------------------------------------------------------------
 # reading
 
 
-def _is_tree(mapper_root: Any) -> bool:
+def _is_tree(store: Any) -> bool:
     import zarr
 
-    group = zarr.open_group(mapper_root, mode="r", use_consolidated=True)
+    group = zarr.open_group(store, mode="r", use_consolidated=True)
     return any(True for _ in group.group_keys())
+
+
+def _open_store(store: Any, *, chunks: Any, consolidated: bool) -> xr.Dataset | xr.DataTree:
+    if _is_tree(store):
+        return xr.open_datatree(store, engine="zarr", chunks=chunks, consolidated=consolidated)
+    return xr.open_zarr(store, chunks=chunks, consolidated=consolidated)
+
+
+def verify_artifact(name: str, *, data_dir: str | Path | None = None, deep: bool = True) -> list[str]:
+    """Compare the store of *name* with its manifest; return one line per problem (empty: intact).
+
+    Parameters
+    ----------
+    deep : bool, default True
+        Check every chunk's CRC-32C; False checks presence and sizes of chunks (metadata is
+        always checked in full).
+    """
+    name = check_artifact_name(name)
+    path = artifact_path(name, data_dir)
+    if not is_built(name, data_dir):
+        raise _not_built(name, path)
+    return verify_store(path, artifact=name, deep=deep)
 
 
 def open_artifact(
@@ -409,13 +433,20 @@ def open_artifact(
     rev: str | None = None,
     data_dir: str | Path | None = None,
     repo: str | Path | None = None,
-    chunks: Any = None,
+    chunks: Any = _STORED_CHUNKS,
+    verify: bool = False,
+    consolidated: bool = True,
 ) -> xr.Dataset | xr.DataTree:
     """Open artifact *name* lazily (dask-backed): a Dataset, or a DataTree for keyed artifacts.
+
+    Every read is checked against the store's manifest: a missing or damaged chunk raises
+    :class:`neurodata.ArtifactCorrupt`; a rebuild after opening raises
+    :class:`neurodata.StaleArtifact` on the next read instead of mixing builds.
 
     Parameters
     ----------
     name : str
+        An artifact name (see :func:`known_artifacts`).
     rev : str, optional
         A git revision (commit, tag, branch): read the artifact as it was built at that
         revision, through DVC (from the local cache or the default remote).
@@ -424,10 +455,28 @@ def open_artifact(
     repo : path, optional
         The repository for *rev* (default: this checkout).
     chunks : optional
-        Passed to xarray; default ``{}`` (the stored chunks).
+        Passed to xarray: default ``{}`` (dask, the stored chunks); None reads numpy arrays.
+    verify : bool, default False
+        Check every chunk against the manifest before returning (what stages do with their
+        inputs); raises :class:`neurodata.ArtifactCorrupt` listing every problem.
+    consolidated : bool, default True
+        Read the consolidated metadata (fast); False reads each array's own ``zarr.json``.
+
+    Raises
+    ------
+    neurodata.UnknownArtifact
+        *name* is no artifact.
+    neurodata.ArtifactNotBuilt
+        The artifact is not built (the message names the stage that builds it).
+    neurodata.ArtifactCorrupt
+        The store is damaged.
     """
-    chunks = {} if chunks is None else chunks
+    from ._verified_store import open_local, open_remote
+
+    chunks = {} if chunks is _STORED_CHUNKS else chunks
     if rev:
+        if not (isinstance(name, str) and _NAME.fullmatch(name)):
+            check_artifact_name(name)
         root = Path(repo) if repo is not None else Path(project_root(required=True))  # type: ignore[arg-type]
         store_dir = artifact_path(name, data_dir) if data_dir is not None else root / "data" / f"{name}.zarr"
         relative = os.path.relpath(store_dir, root)
@@ -437,20 +486,19 @@ def open_artifact(
         if not fs.exists(f"{relative}/zarr.json"):
             msg = f"Artifact {name!r} was not built (or not tracked by DVC) at revision {rev!r} of {root}."
             raise ArtifactNotBuilt(msg)
-        mapper = fs.get_mapper(relative)
-        if _is_tree(mapper):
-            return xr.open_datatree(mapper, engine="zarr", chunks=chunks, consolidated=True)
-        return xr.open_zarr(mapper, chunks=chunks, consolidated=True)
+        store = open_remote(fs.get_mapper(relative), artifact=name)
+        return _open_store(store, chunks=chunks, consolidated=consolidated)
+    name = check_artifact_name(name)
     path = artifact_path(name, data_dir)
-    if not (path / "zarr.json").is_file():
-        msg = (
-            f"Artifact {name!r} is not built: {path} does not exist. Build it with "
-            f"`neurodata run <its stage>` or `dvc repro` (see `neurodata list`)."
-        )
-        raise ArtifactNotBuilt(msg)
-    if _is_tree(str(path)):
-        return xr.open_datatree(path, engine="zarr", chunks=chunks, consolidated=True)
-    return xr.open_zarr(path, chunks=chunks, consolidated=True)
+    if not is_built(name, data_dir):
+        raise _not_built(name, path)
+    store = open_local(path, artifact=name)
+    if verify:
+        problems = verify_store(store._store.root, artifact=name, deep=True)
+        if problems:
+            msg = f"{name} is damaged ({len(problems)} problem(s)); rebuild it or restore it (`dvc checkout`):\n  " + "\n  ".join(problems)
+            raise ArtifactCorrupt(msg)
+    return _open_store(store, chunks=chunks, consolidated=consolidated)
 
 
 def load_artifact(name: str, **kwargs: Any) -> xr.Dataset | xr.DataTree:
@@ -469,4 +517,3 @@ def store_size(path: str | Path) -> tuple[int, int]:
             total += os.path.getsize(os.path.join(dirpath, fn))
             files += 1
     return total, files
-

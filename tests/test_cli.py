@@ -2,6 +2,7 @@
 
 import pytest
 
+from neurodata import ParamError, UnknownName
 from neurodata.adex.stages import we_sweep
 from neurodata.cli import main
 
@@ -27,22 +28,35 @@ def test_describe_prints_coords_units_and_provenance(built, capsys):
     out = capsys.readouterr().out
     assert "dims: we=2, seed=2" in out
     assert "output_rate (we, seed) float64 [Hz]" in out
-    assert "stage_params:" in out and '"N": 300' in out and "git_commit:" in out
+    assert "stage_params:" in out and '"N": 300' in out and "code_sha256:" in out
 
 
-def test_validate_reports_ok_and_fails_on_a_corrupted_store(built, capsys):
+def test_validate_reports_ok_and_fails_on_a_value_outside_the_contract(built, capsys):
     assert main(["validate", "--data-dir", str(built)]) == 0
     assert "adex_we_sweep: ok" in capsys.readouterr().out
     import zarr
 
-    zarr.open_array(str(built / "adex_we_sweep.zarr" / "output_rate"), mode="r+")[0, 0] = -1.0
+    from neurodata._manifest import write_manifest
+
+    store = built / "adex_we_sweep.zarr"
+    zarr.open_array(str(store / "output_rate"), mode="r+")[0, 0] = -1.0
+    write_manifest(store)  # a store whose bytes are intact but whose values break the contract
     assert main(["validate", "adex_we_sweep", "--data-dir", str(built)]) == 1
     assert "output_rate: ge(0)" in capsys.readouterr().out
 
 
+def test_validate_fails_on_bytes_changed_after_the_build(built, capsys):
+    import zarr
+
+    zarr.open_array(str(built / "adex_we_sweep.zarr" / "output_rate"), mode="r+")[0, 0] = 3.0  # valid value
+    assert main(["validate", "adex_we_sweep", "--data-dir", str(built)]) == 1
+    out = capsys.readouterr().out
+    assert "adex_we_sweep: FAIL" in out and "adex_we_sweep: output_rate: chunk 'output_rate/c/0/0'" in out
+
+
 def test_validate_of_an_unbuilt_named_entry_fails(data_dir, capsys):
     assert main(["validate", "adex_rate_match", "--data-dir", str(data_dir)]) == 1
-    assert "adex_rate_match: NOT BUILT" in capsys.readouterr().out
+    assert "adex_rate_match: NOT BUILT (build it with `dvc repro adex_rate_match`" in capsys.readouterr().out
 
 
 def test_plot_writes_pngs(built, tmp_path, capsys):
@@ -55,8 +69,10 @@ def test_plot_writes_pngs(built, tmp_path, capsys):
     ("argv", "message"),
     [
         (["run", "no_such_stage"], "Unknown stage 'no_such_stage'. Stages: ["),
-        (["describe", "nope"], "No catalog entry 'nope'. Entries: ["),
-        (["plot", "nope"], "No figures for 'nope'"),
+        (["describe", "adex_we_swep"], "Unknown artifact 'adex_we_swep': no catalog entry of that name. Did you mean 'adex_we_sweep'?"),
+        (["plot", "nope"], "Unknown artifact 'nope': no catalog entry of that name."),
+        (["plot", "gfr_cells"], "No figures for 'gfr_cells'"),
+        (["validate", "../../x"], "Unknown artifact '../../x'"),
     ],
 )
 def test_unknown_names_are_errors_listing_the_choices(argv, message, data_dir, capsys):
@@ -66,7 +82,8 @@ def test_unknown_names_are_errors_listing_the_choices(argv, message, data_dir, c
 
 def test_describe_of_unbuilt_artifact_says_how_to_build(data_dir, capsys):
     assert main(["describe", "adex_rate_match", "--data-dir", str(data_dir)]) == 1
-    assert "is not built" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "is not built" in err and "`dvc repro adex_rate_match`" in err
 
 
 def test_profile_merges_overrides(tmp_path, capsys):
@@ -82,7 +99,9 @@ def test_profile_merges_overrides(tmp_path, capsys):
 
     assert yaml.safe_load(params.read_text()) == {"a": {"x": 1, "y": [5]}, "b": {"z": 3}}
     (profiles / "bad.yaml").write_text("c: {y: 1}\n")
-    with pytest.raises(KeyError, match=r"overrides sections \['c'\]"):
+    with pytest.raises(ParamError, match=r"overrides sections \['c'\]"):
         apply_profile("bad", params, profiles)
-    with pytest.raises(FileNotFoundError, match=r"No profile 'huge'.*Profiles: \['bad', 'small'\]"):
+    with pytest.raises(UnknownName, match=r"No profile 'huge'. Profiles: \['bad', 'small'\]"):
         apply_profile("huge", params, profiles)
+    with pytest.raises(UnknownName, match=r"No profile '../small'"):  # a name, never a path
+        apply_profile("../small", params, profiles)

@@ -32,8 +32,11 @@ def test_write_then_read_round_trips_with_provenance(data_dir, sweep):
     assert json.loads(attrs["stage_params"]) == {"N": 10, "we": [0.0]}
     assert json.loads(attrs["seeds"]) == [0, 1]
     assert attrs["schema"] == "schemas/adex_we_sweep.yaml" and attrs["schema_version"] == 1
-    for key in ("neurodata_version", "git_commit", "created"):
-        assert attrs[key]
+    from neurodata._code import code_digest, import_closure
+
+    assert attrs["neurodata_version"] and attrs["stage"] == "adex_we_sweep"
+    assert attrs["code_sha256"] == code_digest(import_closure("neurodata.adex.stages"))
+    assert not {"git_commit", "created", "git_dirty"} & set(attrs)  # nothing that changes between identical builds
     assert back["median_vm"].attrs["units"] == "mV"
 
 
@@ -99,7 +102,7 @@ def test_datatree_round_trip(tmp_path, monkeypatch):
     )
     import neurodata.schemas as schemas_module
 
-    monkeypatch.setattr(schemas_module, "_schema_dir", lambda: schemas)
+    monkeypatch.setattr(schemas_module, "contracts_dir", lambda: schemas)
     node = xr.Dataset({"x": ("t", np.arange(3.0), {"units": "s"})})
     tree = xr.DataTree.from_dict({"w1": node, "w2": node * 2})
     path = write_artifact(tree, "tree_demo", params={"k": 1}, data_dir=tmp_path / "d")
@@ -110,7 +113,7 @@ def test_datatree_round_trip(tmp_path, monkeypatch):
 
 
 def test_opening_an_unbuilt_artifact_says_how_to_build_it(data_dir):
-    with pytest.raises(ArtifactNotBuilt, match=r"'adex_we_sweep' is not built: .* `dvc repro`"):
+    with pytest.raises(ArtifactNotBuilt, match=r"'adex_we_sweep' is not built: .* build it with `dvc repro adex_we_sweep`"):
         open_artifact("adex_we_sweep")
     assert not artifact_path("adex_we_sweep").exists()
 

@@ -419,16 +419,19 @@ def burst_table(
     )
 
 
+ALLBURST_COLUMNS = ("ID", "StartRow", "EndRow", "StartT", "EndT", "Width", "TotalSpikes", "IBI")
+
+
 def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFrame:
     """The bursts of *detector* in the column layout of ``allBurst.csv``.
 
     Columns ``ID, StartRow, EndRow, StartT, EndT, Width, TotalSpikes, IBI``; rows are
-    1-based (MATLAB) as in the original. Write with ``frame.to_csv(path, index=False)``.
+    1-based (MATLAB) as in the original; no rows when *detector* found no burst or did not
+    run. Write with ``frame.to_csv(path, index=False)``.
     """
     sel = np.asarray(bursts["detector"].values).astype(object) == detector
-    if not sel.any():
-        msg = f"No {detector!r} bursts in the burst table (detectors present: {sorted(set(np.asarray(bursts['detector'].values).astype(object)))})."
-        raise ValueError(msg)
+    if not sel.any():  # the detector did not run (or found nothing): the layout, no rows
+        return pd.DataFrame({column: np.array([], dtype=np.int64) for column in ALLBURST_COLUMNS})
     b = bursts.isel(burst=np.flatnonzero(sel)).load()
     row_offset = 1 if detector == "avalanche" else 0
     return pd.DataFrame(

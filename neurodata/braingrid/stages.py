@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .._exceptions import ArtifactNotBuilt, SchemaViolation
+from .._exceptions import ArtifactCorrupt, ArtifactNotBuilt, SchemaViolation
+from .._manifest import file_sha256
 from ..params import Boolean, Interval, ListOf, Nullable, Options, check_params
 from ..store import artifact_path, atomic_output, is_built, open_artifact, write_artifact
 from ._baselines import format_baselines, window_baselines
@@ -40,8 +41,9 @@ __all__ = [
     "windows_stage",
 ]
 
-#: The generator's output, relative to the data folder.
+#: The generator's output, relative to the data folder, and its summary artifact.
 SIMULATION_FILE = "braingrid_simulation.h5"
+SIMULATION_ARTIFACT = "braingrid_simulation"
 #: CSV exports in the seed's layouts, relative to the data folder.
 ALLBURST_FILE = "braingrid_allBurst.csv"
 TRAIN_DATA_DIR = "braingrid_train_data"
@@ -80,7 +82,22 @@ def _input(name: str, data_dir: Path, stage: str) -> Any:
     if not is_built(name, data_dir):
         msg = f"Stage {stage} needs artifact {name!r}, which is not built in {data_dir}; run `neurodata run {name}` (or `dvc repro`) first."
         raise ArtifactNotBuilt(msg)
-    return open_artifact(name, data_dir=data_dir)
+    return open_artifact(name, data_dir=data_dir, verify=True)
+
+
+def _check_h5_is_the_built_one(path: Path, data_dir: Path) -> None:
+    """The HDF5 file must be the one braingrid_simulation wrote (its SHA-256 is in the summary);
+    a file without a summary beside it comes from elsewhere (a BrainGrid run) and is read as is."""
+    if not is_built(SIMULATION_ARTIFACT, data_dir):
+        return
+    with _input(SIMULATION_ARTIFACT, data_dir, "braingrid_spikes") as summary:
+        expected = summary.attrs.get("h5_sha256")
+    actual = file_sha256(path)
+    if expected != actual:
+        msg = (f"{path}: SHA-256 {actual[:16]}... differs from the {str(expected)[:16]}... that "
+               f"{SIMULATION_ARTIFACT} recorded: the file is damaged or from another build. Rerun "
+               "`dvc repro braingrid_simulation` or restore it with `dvc checkout`.")
+        raise ArtifactCorrupt(msg)
 
 
 def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
@@ -103,6 +120,7 @@ def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
     if not path.is_file():
         msg = f"Stage braingrid_spikes needs {path}; run `neurodata run braingrid_simulation` (or `dvc repro`) first."
         raise ArtifactNotBuilt(msg)
+    _check_h5_is_the_built_one(path, data_dir)
     with open_braingrid_h5(path) as h5:
         check_file_layout(h5)
         try:
@@ -146,12 +164,10 @@ def bursts_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
         mean_isi_steps=p["mean_isi_steps"],
     )
     outputs = [write_artifact(ds, "braingrid_bursts", params=p, data_dir=data_dir)]
-    if "avalanche" in p["detectors"] and int(ds.attrs.get("n_bursts_avalanche", 0)):
-        dest = data_dir / ALLBURST_FILE
-        with atomic_output(dest) as tmp:
-            allburst_frame(ds).to_csv(tmp, index=False)
-        outputs.append(dest)
-    return outputs
+    dest = data_dir / ALLBURST_FILE  # always rewritten (header only without avalanche bursts): never stale
+    with atomic_output(dest) as tmp:
+        allburst_frame(ds).to_csv(tmp, index=False)
+    return [*outputs, dest]
 
 
 def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
@@ -192,16 +208,16 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
         for var in ("temporal", "x", "y", "neuron")
     }
     outputs = [write_artifact(tree, "burst_windows", params=p, seeds=[p["seed"]], data_dir=data_dir, encoding=encoding)]
-    if p["export_csv"]:
-        dest = data_dir / TRAIN_DATA_DIR
-        with atomic_output(dest) as tmp:
-            tmp.mkdir()
-            for w in p["windows"]:
-                temp, space = window_frames(tree[f"window_{w}"].to_dataset())
-                temp.to_csv(tmp / f"temp_{w}.csv", header=False, index=False)
-                space.to_csv(tmp / f"space_{w}.csv", header=False, index=False)
-        outputs.append(dest)
-    return outputs
+    dest = data_dir / TRAIN_DATA_DIR  # always rewritten, so no export survives from an earlier run
+    with atomic_output(dest) as tmp:
+        tmp.mkdir()
+        if not p["export_csv"]:
+            (tmp / "README.txt").write_text("No CSV export: burst_windows.export_csv is false in params.yaml.\n")
+        for w in p["windows"] if p["export_csv"] else []:
+            temp, space = window_frames(tree[f"window_{w}"].to_dataset())
+            temp.to_csv(tmp / f"temp_{w}.csv", header=False, index=False)
+            space.to_csv(tmp / f"space_{w}.csv", header=False, index=False)
+    return [*outputs, dest]
 
 
 def baselines_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:

@@ -4,7 +4,7 @@
 
 * ``data/braingrid_simulation.h5``: BrainGrid's HDF5 layout (spec §1.6), checked against the
   checklist of spec §4.5 before it is moved into place; its root attributes carry the
-  provenance (package version, git commit, stage params, seed, creation time) and the
+  provenance (package version, stage, code hash, stage params, seed) and the
   generator's own burst check;
 * ``data/braingrid_simulation.zarr``: a labelled summary (radius and rate per epoch and
   neuron, synapse counts, neuron table) validated against ``schemas/braingrid_simulation.yaml``.
@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from .._exceptions import ParamError, SchemaViolation
+from .._manifest import file_sha256
 from ..params import Interval, Nullable, Options, check_params
 from ._growth import GrowthParams
 from ._hdf5_layout import DT_S, check_braingrid_h5, write_braingrid_h5
@@ -154,14 +154,6 @@ def simulation_summary(sim: GrowthSimulation, check: Mapping[str, Any]) -> xr.Da
     return ds
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``braingrid_simulation``: run the growth network, write the HDF5 and its summary.
 
@@ -196,7 +188,7 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     prov = provenance(ARTIFACT, params=p, seeds=[p["seed"]])
-    attrs = {key: prov[key] for key in ("neurodata_version", "git_commit", "stage_params", "seeds", "created")}
+    attrs = {key: prov[key] for key in ("neurodata_version", "stage", "code_sha256", "stage_params", "seeds") if key in prov}
     attrs.update({
         "generator": "neurodata.braingrid.simulate_growth_network",
         "schedule": p["schedule"], "width": p["width"], "seed": p["seed"], "rho": rho,
@@ -210,7 +202,7 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
         write_braingrid_h5(tmp, record, compression=p["compression"])
         check_braingrid_h5(tmp)
         summary = simulation_summary(sim, check)
-        summary.attrs["h5_sha256"] = _sha256(tmp)
+        summary.attrs["h5_sha256"] = file_sha256(tmp)
         # the summary validates and lands first; the checked HDF5 follows by rename
         store = write_artifact(summary, ARTIFACT, params=p, seeds=[p["seed"]], data_dir=data_dir)
     return [dest, store]

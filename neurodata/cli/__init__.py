@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from .._exceptions import ArtifactNotBuilt, ParamError, SchemaViolation
+from .._exceptions import NeurodataError, ParamError
 from . import describe, listing, plot, profile, report, run, validate
 
 COMMANDS = [listing, describe, validate, run, plot, report, profile]
@@ -34,11 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ParamError, SchemaViolation, ArtifactNotBuilt, KeyError, ValueError, FileNotFoundError) as exc:
+    except NeurodataError as exc:  # bad input or damaged data: one line; anything else is a bug
         if args.debug or os.environ.get("NEURODATA_DEBUG"):
             traceback.print_exc()
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"neurodata {args.command}: error: {type(exc).__name__}: {message}", file=sys.stderr)
+        print(f"neurodata {args.command}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ParamError) else 1
 
 

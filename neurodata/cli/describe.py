@@ -7,11 +7,11 @@ import json
 
 import xarray as xr
 
-from ..catalog import open_catalog
+from ..catalog import check_entry, open_catalog
 from ..store import open_artifact
 from ._common import add_data_dir, data_dir
 
-_PROVENANCE = ("neurodata_version", "git_commit", "git_dirty", "created", "schema", "schema_version", "seeds", "stage_params")
+_PROVENANCE = ("neurodata_version", "stage", "code_sha256", "schema", "schema_version", "seeds", "stage_params")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,10 +34,7 @@ def _describe_dataset(ds: xr.Dataset, indent: str = "  ") -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     cat = open_catalog()
-    if args.entry not in cat.entries:
-        msg = f"No catalog entry {args.entry!r}. Entries: {sorted(cat.entries)}."
-        raise KeyError(msg)
-    entry = cat.entries[args.entry]
+    entry = check_entry(cat, args.entry)
     artifact = entry.kwargs.get("artifact", args.entry)
     obj = open_artifact(artifact, data_dir=data_dir(args))
     meta = entry.metadata or {}

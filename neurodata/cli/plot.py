@@ -8,7 +8,8 @@ from pathlib import Path
 from .. import _registry
 from ..catalog import open_catalog
 from ..store import open_artifact
-from ._common import add_data_dir, data_dir
+from .._exceptions import UnknownName
+from ._common import add_data_dir, data_dir, entry_artifact
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,12 +24,11 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    cat = open_catalog()
-    artifact = cat.entries[args.entry].kwargs.get("artifact", args.entry) if args.entry in cat.entries else args.entry
+    artifact = entry_artifact(open_catalog(), args.entry)
     plots = _registry.plots()
     if artifact not in plots:
         msg = f"No figures for {args.entry!r}. Entries with figures: {sorted(plots)}."
-        raise KeyError(msg)
+        raise UnknownName(msg)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     obj = open_artifact(artifact, data_dir=data_dir(args))
     for path in plots[artifact](obj, args.out_dir):

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from .._paths import project_root
+from .._exceptions import ParamError, UnknownName
 from ..params import merge_profile
 
 
@@ -23,11 +24,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def apply_profile(name: str, params_file: Path, profiles_dir: Path) -> Path:
     """Merge ``profiles/<name>.yaml`` into *params_file* and write it back."""
+    known = sorted(p.stem for p in profiles_dir.glob("*.yaml"))
+    if name not in known:  # a name, never a path
+        msg = f"No profile {name!r}. Profiles: {known} (files in {profiles_dir})."
+        raise UnknownName(msg)
     profile_file = profiles_dir / f"{name}.yaml"
-    if not profile_file.is_file():
-        known = sorted(p.stem for p in profiles_dir.glob("*.yaml"))
-        msg = f"No profile {name!r}: {profile_file} does not exist. Profiles: {known}."
-        raise FileNotFoundError(msg)
     with params_file.open() as fh:
         base = yaml.safe_load(fh) or {}
     with profile_file.open() as fh:
@@ -35,7 +36,7 @@ def apply_profile(name: str, params_file: Path, profiles_dir: Path) -> Path:
     unknown = sorted(set(overrides) - set(base))
     if unknown:
         msg = f"Profile {name!r} overrides sections {unknown} that {params_file} does not have."
-        raise KeyError(msg)
+        raise ParamError(msg)
     merged = merge_profile(base, overrides)
     header = f"# params.yaml with profile '{name}' applied (neurodata profile {name}); `git checkout params.yaml` restores the default.\n"
     params_file.write_text(header + yaml.safe_dump(merged, sort_keys=False, default_flow_style=None))

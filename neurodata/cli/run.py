@@ -6,9 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from .. import _registry
-from .._options import set_options
-from ..params import load_params
+from .._pipeline import run_stage
 from ._common import add_data_dir, data_dir
 
 
@@ -26,13 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    stage = _registry.find_stage(args.stage)
-    params = load_params(args.stage, args.params)
-    options = {"scheduler": args.scheduler} if args.scheduler else {}
     start = time.perf_counter()
-    with set_options(**options):
-        outputs = stage(params, data_dir=data_dir(args), scheduler=args.scheduler)
-    for path in outputs or []:
+    outputs = run_stage(args.stage, data_dir=data_dir(args), scheduler=args.scheduler, params_file=args.params)
+    for path in outputs:
         print(f"wrote {path}")
     print(f"{args.stage}: done in {time.perf_counter() - start:.1f} s")
     return 0

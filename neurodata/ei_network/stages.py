@@ -138,7 +138,7 @@ def ei_rates(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
         The ``ei_rates`` store.
     """
     p = check_params(params, EI_RATES_SPEC, stage="ei_rates")
-    spikes = load_artifact("ei_spikes", data_dir=data_dir)
+    spikes = load_artifact("ei_spikes", data_dir=data_dir, verify=True)
     rates = rates_dataset(spikes, bin_ms=p["bin_ms"])
     return [write_artifact(rates, "ei_rates", params=p, seeds=None, data_dir=data_dir)]
 

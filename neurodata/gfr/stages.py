@@ -82,7 +82,7 @@ def cells(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = 
 def binned(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``gfr_binned``: onset-aligned binned current and rate per bin size, and gamma per cell."""
     p = check_params(params, BINNED_SPEC, stage="gfr_binned")
-    ds = load_artifact("gfr_cells", data_dir=data_dir)
+    ds = load_artifact("gfr_cells", data_dir=data_dir, verify=True)
     table = sweep_table(ds)
     dt = float(ds.attrs["dt_ms"])
     waves = np.stack([noise_layout(int(s), dt=dt) for s in ds.attrs["noise_seeds"]])
@@ -151,8 +151,8 @@ def fit_params(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | No
     keys, degrees = _check_keys(p)
     config = FitConfig(activation_epochs=p["activation_epochs"], activation_repeats=p["activation_repeats"],
                        activation_lr=p["activation_lr"], hparams=[(lr, p["epochs"]) for lr in p["restart_lrs"]])
-    cells_ds = load_artifact("gfr_cells", data_dir=data_dir)
-    binned_root = open_artifact("gfr_binned", data_dir=data_dir)
+    cells_ds = load_artifact("gfr_cells", data_dir=data_dir, verify=True)
+    binned_root = open_artifact("gfr_binned", data_dir=data_dir, verify=True)
     ids = np.asarray(binned_root["cell"].values)
     binned_root.close()
     if ids.size and np.any(np.diff(ids) <= 0):

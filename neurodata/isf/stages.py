@@ -103,7 +103,7 @@ def _sdf_from_spatial_bins(bins: xr.Dataset) -> pd.DataFrame:
 def spatial_bins(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``isf_spatial_bins``: bins of every section of the simrun's cell, and their adjacency."""
     p = check_params(params, SPATIAL_BINS_SPEC, stage="isf_spatial_bins")
-    with open_artifact("isf_simrun", data_dir=data_dir) as sim:
+    with open_artifact("isf_simrun", data_dir=data_dir, verify=True) as sim:
         morph = cell_morphology(sim[["section_label", "section_parent", "section_parent_x", "point_section",
                                      "point_x", "point_y", "point_z", "point_diameter"]].load())
     sdf = section_distances(morph, p["bin_size_um"])
@@ -154,7 +154,7 @@ def _point_spatial_bins(morph: Any, sdf: pd.DataFrame) -> np.ndarray:
 ROWS_PER_PIECE = 1 << 17  # activation-table rows read and binned at once
 
 
-def _ann_batch_task(batch: tuple[int, int, int], *, simrun_path: str, out_path: str, sdf: pd.DataFrame,
+def _ann_batch_task(batch: tuple[int, int, int], *, data_dir: str, out_path: str, sdf: pd.DataFrame,
                     options: Mapping[str, Any]) -> int:
     """Compute one batch of trials [start, stop) and write it into its own chunk of the store.
 
@@ -167,7 +167,7 @@ def _ann_batch_task(batch: tuple[int, int, int], *, simrun_path: str, out_path: 
     n = stop - start
     out = np.zeros((n, 2, int(opts.pop("n_spatial_bins")), len(edges) - 1), dtype=np.float32)
     n_outside = np.zeros(n, dtype=np.int64)
-    with xr.open_zarr(simrun_path, consolidated=True, chunks=None) as sim:
+    with open_artifact("isf_simrun", data_dir=data_dir, chunks=None) as sim:
         rs = np.asarray(sim["sa_row_start"].values[start:stop])
         rc = np.asarray(sim["sa_row_count"].values[start:stop])
         names = [str(t) for t in sim["trial"].values[start:stop]]
@@ -211,7 +211,7 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
     """Stage ``isf_ann_batches``: the 4D activation array and soma targets, one task and chunk per batch."""
     p = check_params(params, ANN_SPEC, stage="isf_ann_batches")
     edges = time_bin_edges(p["min_time_ms"], p["max_time_ms"], p["bin_size_ms"]) if p["max_time_ms"] > p["min_time_ms"] else None
-    with open_artifact("isf_simrun", data_dir=data_dir) as sim:
+    with open_artifact("isf_simrun", data_dir=data_dir, verify=True) as sim:
         t_stop, dt_ms = float(sim.attrs["t_stop_ms"]), float(sim.attrs["dt_ms"])
         trials = np.asarray(sim["trial"].values).astype(object)
         weights = synaptic_weights(sim[["celltype_weight", "celltype_is_excitatory"]].load()) if p["weighted"] else None
@@ -219,7 +219,7 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
         msg = (f"The 'max_time_ms' parameter of stage isf_ann_batches must be in (min_time_ms, t_stop_ms of the "
                f"simrun = {t_stop}]. Got {p['max_time_ms']} instead.")
         raise ParamError(msg)
-    with open_artifact("isf_spatial_bins", data_dir=data_dir) as bins:
+    with open_artifact("isf_spatial_bins", data_dir=data_dir, verify=True) as bins:
         bins = bins.load()
     sdf = _sdf_from_spatial_bins(bins)
     n_trials, n_bins, n_time = len(trials), bins.sizes["spatial_bin"], len(edges) - 1
@@ -262,7 +262,7 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
     }
     with ArtifactWriter("ann_batches", params=p, data_dir=data_dir) as writer:
         writer.write_template(template, {name: {"chunks": var.data.chunksize} for name, var in template.data_vars.items()})
-        task = functools.partial(_ann_batch_task, simrun_path=str(artifact_path("isf_simrun", data_dir)),
+        task = functools.partial(_ann_batch_task, data_dir=str(data_dir),
                                  out_path=str(writer.path), sdf=sdf, options=options)
         run_sweep(task, batches, scheduler=scheduler, desc="isf ann batches")
         # validated one batch at a time: memory stays at one batch, not the whole 4D array

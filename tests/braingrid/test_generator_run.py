@@ -103,7 +103,8 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
         assert f.attrs["firstSimulatedStep"] == 110 * 100_000
         params = json.loads(f.attrs["stage_params"])
         assert params["width"] == 20 and params["seed"] == 1
-        assert {"neurodata_version", "git_commit", "created", "seeds"} <= set(f.attrs)
+        assert {"neurodata_version", "stage", "code_sha256", "seeds"} <= set(f.attrs)
+        assert not {"git_commit", "created"} & set(f.attrs)  # same code and params, same bytes
         rates = f["ratesHistory"][:]
         starters = f["starterNeurons"][:]
         other = np.setdiff1d(np.arange(400), starters)

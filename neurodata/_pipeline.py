@@ -1,0 +1,134 @@
+"""The pipeline as ``dvc.yaml`` declares it: which stage writes which output, and what it reads.
+
+``dvc.yaml`` is the one declaration of the pipeline; neurodata reads it to name the stage that
+builds an artifact ("not built: run `dvc repro <stage>`"), to check that a stage rewrote every
+output it declares, and to know which code a stage's artifacts were made by.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ._paths import project_root
+
+__all__ = ["StageDecl", "declared_stages", "producer", "run_stage"]
+
+
+@dataclass(frozen=True)
+class StageDecl:
+    """One stage of dvc.yaml: its name, deps and outs (paths relative to the checkout)."""
+
+    name: str
+    deps: tuple[str, ...]
+    outs: tuple[str, ...]
+    params: tuple[str, ...]
+
+    def data_outs(self) -> list[str]:
+        """Output names relative to ``data/`` (``adex_we_sweep.zarr``, ``braingrid_simulation.h5``)."""
+        return [o.removeprefix("data/") for o in self.outs if o.startswith("data/")]
+
+    def artifacts(self) -> list[str]:
+        """The Zarr artifacts the stage writes."""
+        return [o.removesuffix(".zarr") for o in self.data_outs() if o.endswith(".zarr")]
+
+
+def _path(item: str | dict) -> str:
+    return item if isinstance(item, str) else next(iter(item))
+
+
+@functools.cache
+def _parse(path: Path, mtime: float) -> dict[str, StageDecl]:
+    stages = (yaml.safe_load(path.read_text()) or {}).get("stages", {})
+    return {
+        name: StageDecl(
+            name=name,
+            deps=tuple(_path(d) for d in body.get("deps", [])),
+            outs=tuple(_path(o) for o in body.get("outs", [])),
+            params=tuple(_path(p) for p in body.get("params", [])),
+        )
+        for name, body in stages.items()
+    }
+
+
+def declared_stages(root: Path | None = None) -> dict[str, StageDecl]:
+    """The stages of ``dvc.yaml`` of the checkout (empty outside a checkout)."""
+    root = root if root is not None else project_root(required=False)
+    if root is None or not (Path(root) / "dvc.yaml").is_file():
+        return {}
+    path = Path(root) / "dvc.yaml"
+    return _parse(path, path.stat().st_mtime)
+
+
+def producer(artifact: str, root: Path | None = None) -> str | None:
+    """The stage that writes ``data/<artifact>.zarr``, or None."""
+    for decl in declared_stages(root).values():
+        if artifact in decl.artifacts():
+            return decl.name
+    return None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def run_stage(
+    name: str,
+    params: dict | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    scheduler: str | None = None,
+    params_file: str | Path | None = None,
+) -> list[Path]:
+    """Run stage *name* (as ``dvc.yaml`` calls it) and check it rewrote every output it declares.
+
+    Parameters
+    ----------
+    name : str
+        A stage of ``dvc.yaml`` (see ``neurodata.run``'s list).
+    params : dict, optional
+        The stage's parameters; default: its section of ``params.yaml`` (or *params_file*).
+    data_dir : path, optional
+        Artifact folder (default: option ``data_dir``).
+    scheduler : str, optional
+        Dask scheduler for the stage's parallel work (see :mod:`neurodata.runner`).
+
+    Returns
+    -------
+    list of Path
+        What the stage wrote.
+
+    Raises
+    ------
+    neurodata.UnknownName
+        *name* is no stage.
+    neurodata.SchemaViolation
+        The stage left an output that ``dvc.yaml`` declares unwritten, so it would survive
+        from an earlier configuration.
+    """
+    from . import _options, _registry
+    from ._exceptions import SchemaViolation
+    from .params import load_params
+
+    stage = _registry.find_stage(name)
+    if params is None:
+        params = load_params(name, params_file)
+    folder = Path(data_dir) if data_dir is not None else _options.data_dir()
+    decl = declared_stages().get(name)
+    declared = [folder / out for out in decl.data_outs()] if decl else []
+    before = {out: _identity(out) for out in declared}
+    with _options.set_options(**({"scheduler": scheduler} if scheduler else {})):
+        outputs = stage(params, data_dir=folder, scheduler=scheduler) or []
+    stale = [out.name for out in declared if _identity(out) is None or _identity(out) == before[out]]
+    if stale:
+        msg = (f"Stage {name} did not write {stale}, which dvc.yaml declares as its outputs: they would survive "
+               "from an earlier run. Every run of a stage must rewrite each declared output.")
+        raise SchemaViolation(msg)
+    return [Path(p) for p in outputs]
