@@ -122,8 +122,9 @@ def variable_of(key: str) -> str:
 
 
 def problem(artifact: str, key: str, what: str) -> str:
-    """One line naming the artifact, the variable and the chunk key."""
-    return f"{artifact}: {variable_of(key)}: chunk {key!r}: {what}"
+    """One line naming the artifact, the variable, the check (``manifest``) and the chunk key,
+    in the form of contract violations: ``<artifact>: <variable>: <check>: <detail>``."""
+    return f"{artifact}: {variable_of(key)}: manifest: chunk {key!r} {what}"
 
 
 def verify_store(root: str | Path, *, artifact: str, deep: bool = True) -> list[str]:
@@ -139,12 +140,12 @@ def verify_store(root: str | Path, *, artifact: str, deep: bool = True) -> list[
     for key, (size, crc) in manifest.files.items():
         path = present.pop(key, None)
         if path is None:
-            problems.append(problem(artifact, key, "missing (listed in the manifest)"))
+            problems.append(problem(artifact, key, "is missing (the manifest lists it)"))
             continue
         actual = path.stat().st_size
         if actual != size:
-            problems.append(problem(artifact, key, f"{actual} bytes, the manifest says {size}"))
+            problems.append(problem(artifact, key, f"has {actual} bytes, the manifest says {size}"))
         elif (deep or key.endswith("zarr.json")) and _file_crc32c(path) != crc:
-            problems.append(problem(artifact, key, "damaged (CRC-32C differs from the manifest)"))
-    problems.extend(problem(artifact, key, "not in the manifest (added after the build)") for key in sorted(present))
+            problems.append(problem(artifact, key, "is damaged (its CRC-32C differs from the manifest)"))
+    problems.extend(problem(artifact, key, "is not in the manifest (added after the build)") for key in sorted(present))
     return problems

@@ -119,20 +119,20 @@ class VerifiedStore(WrapperStore[Store]):
         if expected is None:
             if buf is None:
                 return None  # never written: all fill value
-            raise self._anomaly(key, "present but not in the manifest")
+            raise self._anomaly(key, "is present but not in the manifest")
         size, crc = expected
         if buf is None:
             if retry and self._repin():
                 return await self._checked(key, prototype, byte_range, retry=False)
-            raise self._anomaly(key, "missing (listed in the manifest)")
+            raise self._anomaly(key, "is missing (the manifest lists it)")
         if byte_range is None:
             raw = buf.to_bytes()
             if len(raw) != size or crc32c(raw) != crc:
-                raise self._anomaly(key, f"damaged ({len(raw)} bytes, CRC-32C {crc32c(raw)}; the manifest says {size} bytes, {crc})")
+                raise self._anomaly(key, f"is damaged ({len(raw)} bytes, CRC-32C {crc32c(raw)}; the manifest says {size} bytes, {crc})")
         elif key not in self._sized and isinstance(self._store, LocalStore):
             actual = (self._store.root / key).stat().st_size
             if actual != size:
-                raise self._anomaly(key, f"{actual} bytes, the manifest says {size}")
+                raise self._anomaly(key, f"has {actual} bytes, the manifest says {size}")
             self._sized.add(key)
         return buf
 

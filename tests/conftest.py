@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import xarray as xr
 
 import neurodata
+from _support import build_tiny_checkout
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,3 +66,27 @@ def sweep():
         )
 
     return sweep
+
+
+@pytest.fixture(scope="session")
+def tiny_checkout(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The whole pipeline built once on the tiny profile (in-process scheduler); shared by the
+    test workers of one run. Copy ``data/`` before changing anything in it."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    dest = root / "tiny_checkout"
+    with FileLock(str(root / "tiny_checkout.lock")):
+        if not (dest / "dvc.lock").is_file():
+            build_tiny_checkout(dest, "synchronous")
+    return dest
+
+
+@pytest.fixture
+def tiny_data(tiny_checkout: Path, tmp_path: Path) -> Path:
+    """A private copy of the tiny build's data folder, to damage at will."""
+    import shutil
+
+    dest = tmp_path / "data"
+    shutil.copytree(tiny_checkout / "data", dest)
+    return dest

@@ -1,52 +1,81 @@
-"""End to end: the whole DVC pipeline on the tiny profile in a temporary copy, then `neurodata validate`."""
+"""End to end: the whole DVC pipeline on the tiny profile, bit-reproducible, and safe to fail."""
+
+from __future__ import annotations
 
 import os
-import shutil
+import signal
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+from _support import build_tiny_checkout, run_tool, tool_env
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def copy_checkout(dest: Path) -> None:
-    """Tracked and untracked-but-not-ignored files (no built data, no venv)."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
-    ).stdout.decode().split("\0")
-    for name in filter(None, files):
-        src = REPO / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
+import neurodata
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result
+def lock_outs(checkout: Path) -> dict[str, str]:
+    """Every output's DVC hash in dvc.lock."""
+    lock = yaml.safe_load((checkout / "dvc.lock").read_text())["stages"]
+    return {out["path"]: out["md5"] for stage in lock.values() for out in stage["outs"]}
 
 
 @pytest.mark.slow
-def test_dvc_repro_of_the_whole_pipeline_on_the_tiny_profile(tmp_path):
-    work = tmp_path / "checkout"
-    copy_checkout(work)
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NEURODATA_SCHEDULER": "synchronous",
-           "NEURODATA_PROGRESS": "never", "DVC_NO_ANALYTICS": "1"}  # fmt: skip
-    env.pop("NEURODATA_DATA_DIR", None)
-    run(["git", "init", "-q"], work, env)
-    run([str(bin_dir / "neurodata"), "profile", "tiny"], work, env)
-    run([str(bin_dir / "dvc"), "repro"], work, env)
-    stages = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
-    lock = yaml.safe_load((work / "dvc.lock").read_text())["stages"]
+def test_dvc_repro_of_the_whole_pipeline_on_the_tiny_profile(tiny_checkout):
+    env = tool_env()
+    stages = yaml.safe_load((tiny_checkout / "dvc.yaml").read_text())["stages"]
+    lock = yaml.safe_load((tiny_checkout / "dvc.lock").read_text())["stages"]
     assert set(lock) == set(stages)
-    validated = run([str(bin_dir / "neurodata"), "validate"], work, env).stdout
+    validated = run_tool(["neurodata", "validate", "--deep"], tiny_checkout, env).stdout
     assert "0 problem(s)" in validated and "not built" not in validated
-    listing = run([str(bin_dir / "neurodata"), "list"], work, env).stdout
-    assert " no " not in listing
-    status = run([str(bin_dir / "dvc"), "status"], work, env).stdout
-    assert "up to date" in status
+    assert " no " not in run_tool(["neurodata", "list"], tiny_checkout, env).stdout
+    assert "up to date" in run_tool(["dvc", "status"], tiny_checkout, env).stdout
+    before = (tiny_checkout / "dvc.lock").read_text()
+    assert "didn't change, skipping" in run_tool(["dvc", "repro"], tiny_checkout, env).stdout
+    assert (tiny_checkout / "dvc.lock").read_text() == before
+
+
+@pytest.mark.slow
+def test_a_local_cluster_build_has_the_same_dvc_hashes_as_an_in_process_build(tiny_checkout, tmp_path):
+    """Bit-reproducible: no clock, no commit, no scheduler in the bytes; every output's DVC hash agrees."""
+    again = build_tiny_checkout(tmp_path / "checkout", "local")
+    assert lock_outs(again) == lock_outs(tiny_checkout)
+
+
+def _damage_free_copy(tiny_checkout: Path, dest: Path) -> Path:
+    import shutil
+
+    shutil.copytree(tiny_checkout, dest, symlinks=True)
+    return dest
+
+
+@pytest.mark.slow
+def test_a_stage_that_fails_or_is_killed_under_dvc_repro_keeps_the_previous_artifact(tiny_checkout, tmp_path):
+    checkout = _damage_free_copy(tiny_checkout, tmp_path / "checkout")
+    env = tool_env(NEURODATA_SCHEDULER="synchronous")
+    before = neurodata.load_artifact("adex_we_sweep", data_dir=checkout / "data")
+    params = yaml.safe_load((checkout / "params.yaml").read_text())
+
+    params["adex_we_sweep"]["N"] = "abc"  # a bad param: the stage fails before any work
+    (checkout / "params.yaml").write_text(yaml.safe_dump(params))
+    failed = run_tool(["dvc", "repro", "adex_we_sweep"], checkout, env, ok=False)
+    assert failed.returncode != 0 and "The 'N' parameter of stage adex_we_sweep" in failed.stdout + failed.stderr
+    after = neurodata.load_artifact("adex_we_sweep", data_dir=checkout / "data")
+    assert after.identical(before)
+
+    params["adex_we_sweep"].update(N=1000, T=60.0)  # a long run, killed with SIGKILL while it writes
+    (checkout / "params.yaml").write_text(yaml.safe_dump(params))
+    repro = subprocess.Popen(["dvc", "repro", "adex_we_sweep"], cwd=checkout, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    data = checkout / "data"
+    deadline = time.monotonic() + 120
+    while not (temporaries := list(data.glob(".adex_we_sweep.zarr.tmp-*"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert temporaries, "the stage never started writing"
+    writer_pid = int(temporaries[0].name.split(".tmp-")[1].split("-")[0])  # the `neurodata run` process
+    os.kill(writer_pid, signal.SIGKILL)
+    repro.communicate(timeout=120)
+    assert repro.returncode != 0
+    assert neurodata.load_artifact("adex_we_sweep", data_dir=data).identical(before)  # still the old version
+    assert neurodata.verify_artifact("adex_we_sweep", data_dir=data) == []

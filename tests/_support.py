@@ -1,0 +1,51 @@
+"""Helpers the tests share: copies of the checkout, the venv's tools, a built tiny pipeline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_checkout(dest: Path) -> None:
+    """Tracked and untracked-but-not-ignored files of this checkout (no built data, no venv)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
+    ).stdout.decode().split("\0")
+    for name in filter(None, files):
+        src = REPO / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """Environment for the venv's command-line tools (neurodata, dvc) run by the tests."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NEURODATA_PROGRESS": "never",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", **extra}  # fmt: skip
+    env.pop("NEURODATA_DATA_DIR", None)
+    return env
+
+
+def run_tool(cmd: list[str], cwd: Path, env: dict[str, str], *, ok: bool = True):
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if ok:
+        assert result.returncode == 0, f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def build_tiny_checkout(dest: Path, scheduler: str) -> Path:
+    """A copy of the checkout on the tiny profile, the whole pipeline built by `dvc repro`."""
+    copy_checkout(dest)
+    env = tool_env(NEURODATA_SCHEDULER=scheduler)
+    run_tool(["git", "init", "-q"], dest, env)
+    run_tool(["neurodata", "profile", "tiny"], dest, env)
+    run_tool(["dvc", "repro"], dest, env)
+    return dest
+
