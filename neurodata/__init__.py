@@ -10,7 +10,7 @@ from ._options import get_options, set_options
 from ._version import __version__
 
 # Families and heavy machinery load on first access (PEP 562), so `import neurodata` stays cheap.
-_submodules = ("adex", "braingrid", "ei_network", "gfr", "isf", "catalog", "store", "schemas", "runner")
+_submodules = ("adex", "braingrid", "ei_network", "gfr", "isf", "catalog", "nwb", "store", "schemas", "runner")
 _lazy_functions = {
     "open_catalog": "neurodata.catalog",
     "open_artifact": "neurodata.store",
@@ -18,6 +18,7 @@ _lazy_functions = {
     "write_artifact": "neurodata.store",
     "validate": "neurodata.schemas",
     "load_gfr_model": "neurodata.gfr",
+    "export_nwb": "neurodata.nwb",
 }
 
 
@@ -39,6 +40,7 @@ __all__ = [
     "ParamError",
     "SchemaViolation",
     "__version__",
+    "export_nwb",
     "get_options",
     "load_artifact",
     "load_gfr_model",
