@@ -19,7 +19,7 @@ from ._options import get_options, set_options
 from ._version import __version__
 
 # Families and heavy machinery load on first access (PEP 562), so `import neurodata` stays cheap.
-_submodules = ("adex", "braingrid", "ei_network", "gfr", "isf", "catalog", "store", "schemas", "runner")
+_submodules = ("adex", "braingrid", "ei_network", "gfr", "isf", "catalog", "nwb", "store", "schemas", "runner")
 _lazy_functions = {
     "open_catalog": "neurodata.catalog",
     "open_artifact": "neurodata.store",
@@ -29,6 +29,7 @@ _lazy_functions = {
     "load_gfr_model": "neurodata.gfr",
     "run_stage": "neurodata._pipeline",
     "verify_artifact": "neurodata.store",
+    "export_nwb": "neurodata.nwb",
 }
 
 
@@ -55,6 +56,7 @@ __all__ = [
     "UnknownArtifact",
     "UnknownName",
     "__version__",
+    "export_nwb",
     "get_options",
     "load_artifact",
     "load_gfr_model",

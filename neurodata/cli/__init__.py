@@ -9,9 +9,9 @@ import traceback
 from collections.abc import Sequence
 
 from .._exceptions import NeurodataError, ParamError
-from . import describe, listing, plot, profile, report, run, validate
+from . import describe, export_nwb, listing, plot, profile, report, run, validate
 
-COMMANDS = [listing, describe, validate, run, plot, report, profile]
+COMMANDS = [listing, describe, validate, run, plot, report, profile, export_nwb]
 
 __all__ = ["main"]
 
