@@ -67,6 +67,17 @@ def _has_seed_config(ds: xr.Dataset) -> bool:
     )
 
 
+def _has_seed_rate_match_config(match: xr.Dataset) -> bool:
+    """T, target and seeds of the seed's root finding (seeds read from the provenance attr)."""
+    seeds = json.loads(match.attrs.get("seeds", "null"))
+    return (
+        float(match.attrs.get("T_s", -1)) == SEED_CONFIG["T_s"]
+        and float(match.attrs.get("dt_ms", SEED_CONFIG["dt_ms"])) == SEED_CONFIG["dt_ms"]
+        and float(match.attrs.get("target_rate_Hz", -1)) == 4.0
+        and seeds in (None, SEED_CONFIG["seeds"])
+    )
+
+
 def compare_per_seed(sweep: xr.Dataset) -> pd.DataFrame:
     """Every (w_e, seed) of *sweep* that the seed also ran, beside the seed's result.
 
@@ -117,7 +128,7 @@ def compare_we_sweep(sweep: xr.Dataset) -> pd.DataFrame:
     """Seed-mean median Vm and rate per we beside the seed's table, with the spec's tolerances.
 
     Rate: within 10 % or 0.5 Hz of the seed (the larger); median Vm within 0.5 mV.
-    Only the we values present in both are compared.
+    Only the we values present in both are compared, and none unless N, T and dt are the seed's.
     """
     ours = pd.DataFrame(
         {
@@ -126,6 +137,8 @@ def compare_we_sweep(sweep: xr.Dataset) -> pd.DataFrame:
             "rate_ours": sweep["output_rate"].mean("seed").values,
         }
     )
+    if not _has_seed_config(sweep):
+        ours = ours.iloc[:0]
     table = SEED_WE_SWEEP.merge(ours, on="we_pS")
     table["rate_ok"] = (table["rate_ours"] - table["output_rate_Hz"]).abs() <= _rate_tolerance(table["output_rate_Hz"])
     table["vm_ok"] = (table["median_vm_ours"] - table["median_vm_mV"]).abs() <= VM_ABS_TOL
@@ -134,7 +147,10 @@ def compare_we_sweep(sweep: xr.Dataset) -> pd.DataFrame:
 
 def compare_rate_match(match: xr.Dataset) -> pd.DataFrame:
     """we needed per N beside the seed's: within 10 % for N >= 100 and 25 % below (``we_ok``),
-    and whether it equals the root the seed printed to every printed digit (``digits_match``)."""
+    and whether it equals the root the seed printed to every printed digit (``digits_match``).
+
+    Empty unless T, dt, the target rate and the seeds (if recorded) are the seed's.
+    """
     ours = pd.DataFrame(
         {
             "N": match["N"].values,
@@ -144,6 +160,8 @@ def compare_rate_match(match: xr.Dataset) -> pd.DataFrame:
             "iterations_ours": match["iterations"].values,
         }
     )
+    if not _has_seed_rate_match_config(match):
+        ours = ours.iloc[:0]
     table = SEED_RATE_MATCH.merge(ours, on="N")
     tol = np.where(table["N"] >= SMALL_N, WE_REL_TOL_LARGE_N, WE_REL_TOL_SMALL_N)
     table["rel_diff"] = (table["we_ours"] - table["we_nS"]) / table["we_nS"]
@@ -189,7 +207,7 @@ def compare_expectation(expectation: xr.Dataset) -> pd.DataFrame:
     error of the mean and the reference's rounding), ``rate_ok``; the seed's table
     (``seed_rate``, ``seed_vm``), ``seed_block_predicted`` (the rate expected of seeds 0..9
     given the input rates they drew) and ``vm_ok`` (median Vm within 0.5 mV of the table).
-    ``judged`` is False below 100 seeds.
+    ``judged`` is False below 100 seeds and where there is no reference.
     """
     table = expectation_table(expectation)
     seed_config = _has_seed_config(expectation)
@@ -203,7 +221,7 @@ def compare_expectation(expectation: xr.Dataset) -> pd.DataFrame:
     table["z"] = table["rate_diff"] / np.hypot(table["rate_sem"], MODEL_EXPECTATION_RESOLUTION_HZ)
     table["rate_ok"] = table["rate_diff"].abs() <= table["rate_band"]
     table["vm_ok"] = (table["vm_mean"] - table["seed_vm"]).abs() <= VM_ABS_TOL
-    table["judged"] = table["n_seeds"] >= MIN_SEEDS
+    table["judged"] = (table["n_seeds"] >= MIN_SEEDS) & table["rate_expected"].notna()
     table["seed_block_predicted"] = np.nan
     if seed_config:
         exc, inh = _seed_block_sums()
@@ -228,7 +246,7 @@ def expectation_agreement(expectation: xr.Dataset) -> dict[str, float]:
         ``z``, ``vm_mean_mV``, ``seed_table_rate_Hz``, ``seed_block_predicted_Hz``.
     """
     table = compare_expectation(expectation)
-    judged = table[table["judged"] & table["rate_expected"].notna()]
+    judged = table[table["judged"]]
     metrics: dict[str, float] = {
         "n_seeds": int(expectation.sizes["seed"]),
         "rows_judged": len(judged),
@@ -278,6 +296,8 @@ def _sweep_lines(sweep: xr.Dataset) -> list[str]:
     else:
         lines.append("  no row to compare: the seed ran N = 6500, T = 10 s, dt = 0.1 ms")
     table = compare_we_sweep(sweep)
+    if table.empty:
+        return lines
     lines.append("mean over seeds vs the seed's table (rate tol max(10 %, 0.5 Hz), Vm tol 0.5 mV)")
     lines.append(f"{'we pS':>7} {'Vm seed':>9} {'Vm ours':>9} {'rate seed':>10} {'rate ours':>10}  ok")
     for row in table.itertuples():
@@ -292,6 +312,8 @@ def _sweep_lines(sweep: xr.Dataset) -> list[str]:
 def _rate_match_lines(match: xr.Dataset) -> list[str]:
     table = compare_rate_match(match)
     lines = [f"adex_rate_match (rng={_stream(match)}) vs the seed (we for the target rate; tol 10 % for N >= 100, 25 % below;"]
+    if table.empty:
+        return [lines[0].split(" (")[0] + ": no row to compare: the seed ran T = 10 s, seeds 0-9, target 4 Hz"]
     lines.append("digits: equal to the root the seed printed, in every printed digit)")
     lines.append(f"{'N':>5} {'we seed nS':>14} {'we ours nS':>14} {'rel diff':>9} {'rate':>6} {'iter seed/ours':>14}  digits  ok")
     for row in table.itertuples():
@@ -314,7 +336,12 @@ def _expectation_lines(expectation: xr.Dataset) -> list[str]:
         f"{'Vm mean':>9} {'Vm seed':>9}  ok",
     ]
     for row in table.itertuples():
-        ok = ("PASS" if row.rate_ok and row.vm_ok else "FAIL") if row.judged else f"not judged (< {MIN_SEEDS} seeds)"
+        if np.isnan(row.rate_expected):
+            ok = "no reference (known at N = 6500, T = 10 s)"
+        elif row.n_seeds < MIN_SEEDS:
+            ok = f"not judged (< {MIN_SEEDS} seeds)"
+        else:
+            ok = "PASS" if row.rate_ok and row.vm_ok else "FAIL"
         lines.append(
             f"{row.we_pS:7.1f} {row.rate_mean:8.3f} ± {row.rate_sem:5.3f} {row.rate_adjusted:8.3f} ± {row.rate_adjusted_sem:5.3f} "
             f"{row.rate_expected:9.2f} {row.rate_diff:+7.3f} {row.z:+5.1f} {row.vm_mean:9.3f} {row.seed_vm:9.3f}  {ok}"

@@ -88,6 +88,7 @@ def test_julia_stream_finds_the_seeds_root_to_every_printed_digit(N):
         {"we": ("N", [found.we]), "rate": ("N", [found.rate]), "factor": ("N", [found.factor]),
          "iterations": ("N", [found.iterations])},
         coords={"N": [N]},
+        attrs={"T_s": 10.0, "dt_ms": 0.1, "target_rate_Hz": 4.0, "seeds": "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"},
     )  # fmt: skip
     assert rate_match_agreement(match) == {
         "rows_compared": 1,
@@ -96,6 +97,8 @@ def test_julia_stream_finds_the_seeds_root_to_every_printed_digit(N):
         "rows_within_tolerance": 1,
         "max_abs_rel_we_diff": pytest.approx(0, abs=2e-8),
     }
+    # other seeds (or T, or target) are another root: nothing to compare
+    assert rate_match_agreement(match.assign_attrs(seeds="[0, 1]"))["rows_compared"] == 0
 
 
 def test_numpy_stream_keeps_its_numbers():
