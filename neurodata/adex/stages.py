@@ -177,7 +177,8 @@ def expectation(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
         },
     )
     task = functools.partial(we_sweep_slice, N=p["N"], T=p["T"], dt=p["dt"], seeds=[int(s) for s in seeds], rng=p["rng"])
-    with ArtifactWriter("adex_expectation", params=p, seeds=seeds.tolist(), data_dir=data_dir) as writer:
+    seed_range = {"start": 0, "stop": p["n_seeds"]}  # seeds as range(start, stop)
+    with ArtifactWriter("adex_expectation", params=p, seeds=seed_range, data_dir=data_dir) as writer:
         path = write_sweep(writer, template, "we", task, list(we_nS), scheduler=scheduler, desc="adex expectation")
     return [path]
 
