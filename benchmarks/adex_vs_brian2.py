@@ -3,9 +3,11 @@
 1. One simulation, N = 6500 inputs, T = 10 s: Brian2 2.9 (cython target, its own venv with
    numpy<2.4 at .bench-venv/brian2, compile time excluded) against neurodata.adex.simulate
    (JIT warm-up excluded; median of repeats). Prints the ratio (target >= 1000x).
-2. The whole default AdEx pipeline (both stages, LocalCluster included), wall time (target < 60 s).
+2. The whole default AdEx pipeline (its three stages, LocalCluster included), wall time (target < 60 s).
 
-Run: .venv/bin/python benchmarks/adex_vs_brian2.py [--skip-pipeline]
+Run: .venv/bin/python benchmarks/adex_vs_brian2.py [--skip-brian2] [--skip-pipeline]
+
+The Julia stream beside numpy's: benchmarks/adex_streams.py.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def run_pipeline() -> float:
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        for stage in ("adex_we_sweep", "adex_rate_match"):
+        for stage in ("adex_we_sweep", "adex_rate_match", "adex_expectation"):
             subprocess.run([str(bin_dir / "neurodata"), "run", stage, "--data-dir", tmp], cwd=REPO, env=env, check=True, capture_output=True)
         return time.perf_counter() - start
 
@@ -79,21 +81,23 @@ def run_pipeline() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-brian2", action="store_true", help="no Brian2 run (it needs its own venv)")
     parser.add_argument("--skip-pipeline", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; one simulation N={N}, T={T} s, we={WE_NS * 1000:g} pS, seed {SEED}")
-    brian = run_brian2(args.repeats)
-    ours, our_rate = run_neurodata(max(args.repeats, 10))
-    brian_run = statistics.median(r["run_s"] for r in brian)
-    our_run = statistics.median(ours)
-    print(f"Brian2 2.9 (cython): compile {statistics.median(r['compile_s'] for r in brian):.1f} s (excluded), "
-          f"run {brian_run:.2f} s (median of {len(brian)}), output {brian[0]['rate_Hz']:.2f} Hz")  # fmt: skip
-    print(f"neurodata (numba):   run {our_run * 1e3:.2f} ms (median of {len(ours)}), output {our_rate:.2f} Hz")
-    ratio = brian_run / our_run
-    print(f"speed-up neurodata vs Brian2: {ratio:,.0f}x (target >= 1000x): {'PASS' if ratio >= 1000 else 'FAIL'}")
+    if not args.skip_brian2:
+        brian = run_brian2(args.repeats)
+        ours, our_rate = run_neurodata(max(args.repeats, 10))
+        brian_run = statistics.median(r["run_s"] for r in brian)
+        our_run = statistics.median(ours)
+        print(f"Brian2 2.9 (cython): compile {statistics.median(r['compile_s'] for r in brian):.1f} s (excluded), "
+              f"run {brian_run:.2f} s (median of {len(brian)}), output {brian[0]['rate_Hz']:.2f} Hz")  # fmt: skip
+        print(f"neurodata (numba):   run {our_run * 1e3:.2f} ms (median of {len(ours)}), output {our_rate:.2f} Hz")
+        ratio = brian_run / our_run
+        print(f"speed-up neurodata vs Brian2: {ratio:,.0f}x (target >= 1000x): {'PASS' if ratio >= 1000 else 'FAIL'}")
     if not args.skip_pipeline:
         wall = run_pipeline()
-        print(f"default AdEx pipeline (adex_we_sweep + adex_rate_match): {wall:.1f} s wall (target < 60 s): "
+        print(f"default AdEx pipeline (adex_we_sweep + adex_rate_match + adex_expectation): {wall:.1f} s wall (target < 60 s): "
               f"{'PASS' if wall < 60 else 'FAIL'}")  # fmt: skip
 
 

@@ -124,3 +124,73 @@ def integrate_adex(
             v_out[step] = V
     state[0], state[1], state[2], state[3] = V, w, g_e, g_i
     return n_spikes
+
+
+@njit(cache=True)
+def integrate_adex_counts(
+    counts_e: np.ndarray,
+    counts_i: np.ndarray,
+    w_e: float,
+    w_i: float,
+    state: np.ndarray,
+    v_out: np.ndarray,
+    dt: float,
+    C: float,
+    g_L: float,
+    E_L: float,
+    V_T: float,
+    Delta_T: float,
+    V_s: float,
+    V_r: float,
+    a: float,
+    b: float,
+    tau_w: float,
+    E_e: float,
+    E_i: float,
+    tau_g: float,
+) -> int:
+    """:func:`integrate_adex` with given input spike counts per step instead of drawn ones.
+
+    Each spike adds its weight separately (``g_e += w_e`` once per spike, as the seed
+    delivers spikes one by one), so the conductances round as the seed's do.
+
+    Parameters
+    ----------
+    counts_e, counts_i : ndarray of shape (n_steps,), int
+        Excitatory / inhibitory spikes added before each step.
+    w_e, w_i, state, v_out, dt, C, ...
+        As :func:`integrate_adex`.
+
+    Returns
+    -------
+    int
+        Number of output spikes.
+    """
+    record = v_out.size > 0
+    decay = dt / tau_g
+    dt_over_C = dt / C
+    dt_over_tau_w = dt / tau_w
+    inv_Delta_T = 1.0 / Delta_T
+    g_L_Delta_T = g_L * Delta_T
+    V, w, g_e, g_i = state[0], state[1], state[2], state[3]
+    n_spikes = 0
+    for step in range(counts_e.size):
+        for _ in range(counts_e[step]):
+            g_e += w_e
+        for _ in range(counts_i[step]):
+            g_i += w_i
+        current = -g_L * (V - E_L) + g_L_Delta_T * np.exp((V - V_T) * inv_Delta_T) - g_e * (V - E_e) - g_i * (V - E_i) - w
+        w += dt_over_tau_w * (a * (V - E_L) - w)
+        V += dt_over_C * current
+        g_e -= decay * g_e
+        g_i -= decay * g_i
+        if V > V_s:
+            n_spikes += 1
+            if record:
+                v_out[step] = V_s
+            V = V_r
+            w += b
+        elif record:
+            v_out[step] = V
+    state[0], state[1], state[2], state[3] = V, w, g_e, g_i
+    return n_spikes

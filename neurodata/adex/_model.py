@@ -7,9 +7,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._kernels import MAX_STEP_MEAN, integrate_adex, poisson_cdf
+from ._julia_inputs import julia_inputs, julia_rates
+from ._kernels import MAX_STEP_MEAN, integrate_adex, integrate_adex_counts, poisson_cdf
 
-__all__ = ["AdExParams", "SimResult", "draw_input_rates", "simulate"]
+__all__ = ["STREAMS", "AdExParams", "SimResult", "draw_input_rates", "input_rate_sums", "simulate"]
+
+#: Random streams of :func:`simulate`: numpy's (pooled Poisson counts) or the seed's Julia 1.9 stream.
+STREAMS = ("numpy", "julia")
 
 #: Steps integrated per kernel call; the uniforms of one block are drawn at once (16 bytes/step).
 BLOCK_STEPS = 2**17
@@ -58,14 +62,42 @@ def split_inputs(N: int, params: AdExParams = AdExParams()) -> tuple[int, int]:
     return n_exc, N - n_exc
 
 
+def log_rate_moments(params: AdExParams = AdExParams()) -> tuple[float, float]:
+    """(mu, sigma) of log(rate / Hz): sigma = sqrt(var), mu = ln(mean) - sigma**2 / 2."""
+    sigma = np.sqrt(params.input_rate_log_var)
+    return float(np.log(params.input_rate_mean) - sigma**2 / 2), float(sigma)
+
+
 def draw_input_rates(N: int, rng: np.random.Generator, params: AdExParams = AdExParams()) -> np.ndarray:
     """Per-input Poisson rates [Hz], shape (N,): lognormal with mean 4 Hz and var(log r) = 0.6.
 
     The first N_e entries are the excitatory inputs.
     """
-    sigma = np.sqrt(params.input_rate_log_var)
-    mu = np.log(params.input_rate_mean) - sigma**2 / 2
+    mu, sigma = log_rate_moments(params)
     return rng.lognormal(mean=mu, sigma=sigma, size=N)
+
+
+def input_rate_sums(N: int, seed: int, *, rng: str = "numpy", params: AdExParams = AdExParams()) -> tuple[float, float]:
+    """Summed input rates [Hz] (excitatory, inhibitory) that :func:`simulate` draws for *seed*.
+
+    Their expectations are N_e and N_i times the mean input rate (4 Hz); a seed's deviation
+    from them explains most of its deviation in output rate.
+    """
+    _check_stream(rng)
+    if rng == "julia":
+        mu, sigma = log_rate_moments(params)
+        rates, _ = julia_rates(N, seed, mu=mu, sigma=sigma)
+    else:
+        rates_seed, _ = np.random.SeedSequence(seed).spawn(2)
+        rates = draw_input_rates(N, np.random.default_rng(rates_seed), params)
+    n_exc, _ = split_inputs(N, params)
+    return float(rates[:n_exc].sum()), float(rates[n_exc:].sum())
+
+
+def _check_stream(rng: str) -> None:
+    if rng not in STREAMS:
+        msg = f"Unknown random stream rng={rng!r}. Expected one of {list(STREAMS)}."
+        raise ValueError(msg)
 
 
 def _median_in_place(values: np.ndarray) -> float:
@@ -87,15 +119,19 @@ def simulate(
     dt: float = 0.1,
     record: bool = True,
     params: AdExParams = AdExParams(),
+    rng: str = "numpy",
 ) -> SimResult:
     """Simulate the N-to-1 AdEx neuron for *T* seconds.
 
     Each input fires as a Poisson process at its own rate, drawn once per simulation from
-    *seed*. The summed excitatory (inhibitory) input is a Poisson process with the summed
-    rate, so per-step spike counts are drawn directly: exact in distribution, O(steps).
-    Uniforms for the counts come in blocks from numpy's PCG64 and are inverted on a Poisson
-    CDF table in the numba kernel. The same *seed* gives the same input rates and input counts for every *we*, so a sweep
-    over *we* sees common random numbers (and the mean rate is a smooth function of *we*).
+    *seed*. With ``rng="numpy"`` the summed excitatory (inhibitory) input is a Poisson
+    process with the summed rate, so per-step spike counts are drawn directly: exact in
+    distribution, O(steps). Uniforms for the counts come in blocks from numpy's PCG64 and
+    are inverted on a Poisson CDF table in the numba kernel. With ``rng="julia"`` every
+    input spike is drawn as the seed drew it, with Julia 1.9's stream, and delivered at the
+    step the seed delivered it (:mod:`._julia_inputs`): the seed's results, seed for seed.
+    Either way the same *seed* gives the same inputs for every *we*, so a sweep over *we*
+    sees common random numbers (and the mean rate is a smooth function of *we*).
 
     Parameters
     ----------
@@ -111,6 +147,11 @@ def simulate(
         Forward-Euler step [ms].
     record : bool, default True
         Keep the membrane trace for the median (False is faster; median_vm is then NaN).
+    params : AdExParams
+        Neuron, synapse and input constants.
+    rng : {"numpy", "julia"}, default "numpy"
+        Random stream of the inputs: numpy's (fast, pooled counts) or the seed's Julia 1.9
+        stream (every input spike; about 2-3 times slower).
 
     Returns
     -------
@@ -118,6 +159,9 @@ def simulate(
         Spike count, output rate [Hz] and median membrane potential [mV], with the trace
         ceiled to V_s at spike steps before the median is taken.
     """
+    _check_stream(rng)
+    if rng == "julia":
+        return _simulate_julia(N, T, we, seed, dt=dt, record=record, params=params)
     rates_seed, counts_seed = np.random.SeedSequence(seed).spawn(2)
     rates = draw_input_rates(N, np.random.default_rng(rates_seed), params)
     n_exc, _ = split_inputs(N, params)
@@ -142,5 +186,19 @@ def simulate(
         u = uniforms.random((2, n))
         v_out = trace[start : start + n] if record else trace
         n_spikes += integrate_adex(u[0], u[1], cdf_e, cdf_i, we, we * params.wi_over_we, state, v_out, dt, *constants)
+    median = _median_in_place(trace) if record else float("nan")
+    return SimResult(n_spikes=int(n_spikes), output_rate=n_spikes / T, median_vm=median)
+
+
+def _simulate_julia(N: int, T: float, we: float, seed: int, *, dt: float, record: bool, params: AdExParams) -> SimResult:
+    """:func:`simulate` with the seed's inputs, drawn from Julia 1.9's stream seeded with *seed*."""
+    n_exc, _ = split_inputs(N, params)
+    mu, sigma = log_rate_moments(params)
+    # The seed's times are in seconds, its step dt ms written as dt * 1e-3 s.
+    _, counts_e, counts_i = julia_inputs(N, n_exc, T, dt * 1e-3, seed, mu=mu, sigma=sigma)
+    state = np.array([params.E_L, 0.0, 0.0, 0.0])
+    trace = np.empty(counts_e.size if record else 0)
+    w_i = we * params.wi_over_we
+    n_spikes = integrate_adex_counts(counts_e, counts_i, we, w_i, state, trace, dt, *params.kernel_constants())
     median = _median_in_place(trace) if record else float("nan")
     return SimResult(n_spikes=int(n_spikes), output_rate=n_spikes / T, median_vm=median)

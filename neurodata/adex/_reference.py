@@ -1,12 +1,22 @@
-"""The seed notebook's published tables, and the side-by-side fidelity comparison with them."""
+"""The seed notebook's published results, and the model's expectation, as reference tables."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import xarray as xr
+from functools import cache
+from importlib import resources
 
-__all__ = ["SEED_RATE_MATCH", "SEED_WE_SWEEP", "compare_rate_match", "compare_we_sweep", "fidelity_report"]
+import pandas as pd
+
+__all__ = [
+    "MODEL_EXPECTATION",
+    "SEED_CONFIG",
+    "SEED_RATE_MATCH",
+    "SEED_WE_SWEEP",
+    "seed_per_seed_table",
+]
+
+#: The seed's simulations: N inputs, T [s], dt [ms], seeds 0..9, drawn with Julia 1.9's stream.
+SEED_CONFIG = {"N": 6500, "T_s": 10.0, "dt_ms": 0.1, "seeds": list(range(10)), "rng": "julia"}
 
 #: Mean over seeds 0..9 (N = 6500, T = 10 s): we [pS] -> (median Vm [mV], output rate [Hz]).
 SEED_WE_SWEEP = pd.DataFrame(
@@ -20,83 +30,44 @@ SEED_WE_SWEEP = pd.DataFrame(
     columns=["we_pS", "median_vm_mV", "output_rate_Hz"],
 )  # fmt: skip
 
-#: w_e for a 4 Hz output per N (10 seeds, T = 10 s): N -> (we [nS], rate [Hz], w0/we).
+#: w_e for a 4 Hz output per N (10 seeds, T = 10 s): N -> (we [nS], rate [Hz], w0/we), from the
+#: notebook's table; ``we_printed_nS`` is the root as its log printed it ("Found: 2.83884334 nS",
+#: 8 decimals in nS up to N = 200, in pS from N = 400), ``printed_resolution_nS`` half a unit of
+#: that last decimal, and ``iterations`` the root finder's count it printed.
 SEED_RATE_MATCH = pd.DataFrame(
     [
-        (10, 2.838843, 3.99, 3.434497), (20, 1.856241, 4.00, 2.626275), (45, 1.052897, 4.01, 2.057814),
-        (100, 0.586951, 4.00, 1.661126), (200, 0.335195, 4.01, 1.454377), (400, 0.183884, 4.00, 1.325562),
-        (800, 0.100299, 4.00, 1.215111), (1600, 0.055847, 4.01, 1.091158), (3200, 0.029046, 4.00, 1.048997),
-        (6500, 0.015036, 4.00, 0.997612),
+        (10, 2.838843, 3.99, 3.434497, 2.83884334, 5e-9, 6),
+        (20, 1.856241, 4.00, 2.626275, 1.85624115, 5e-9, 5),
+        (45, 1.052897, 4.01, 2.057814, 1.052897, 5e-9, 7),
+        (100, 0.586951, 4.00, 1.661126, 0.58695123, 5e-9, 6),
+        (200, 0.335195, 4.01, 1.454377, 0.33519511, 5e-9, 5),
+        (400, 0.183884, 4.00, 1.325562, 0.18388420978, 5e-12, 8),
+        (800, 0.100299, 4.00, 1.215111, 0.1002994751, 5e-12, 6),
+        (1600, 0.055847, 4.01, 1.091158, 0.05584664628, 5e-12, 9),
+        (3200, 0.029046, 4.00, 1.048997, 0.02904560215, 5e-12, 9),
+        (6500, 0.015036, 4.00, 0.997612, 0.01503590947, 5e-12, 11),
     ],
-    columns=["N", "we_nS", "rate_Hz", "factor"],
+    columns=["N", "we_nS", "rate_Hz", "factor", "we_printed_nS", "printed_resolution_nS", "iterations"],
 )  # fmt: skip
 
-RATE_REL_TOL, RATE_ABS_TOL, VM_ABS_TOL = 0.10, 0.5, 0.5
-WE_REL_TOL_LARGE_N, WE_REL_TOL_SMALL_N, SMALL_N = 0.10, 0.25, 100
+#: The model's expected output rate [Hz] at N = 6500, T = 10 s: 1000 seeds, adjusted for the
+#: drawn input rates (docs/adex.md, "The model's expectation"). Measured for this project on
+#: both streams (2000 simulations): 1.920 / 4.294 / 7.248 Hz; the seed's stream alone: about
+#: 1.92 / 4.29 / 7.25. ``resolution_Hz`` is half a unit of the last digit given.
+MODEL_EXPECTATION = pd.DataFrame(
+    [(12.0, 1.92), (15.0, 4.29), (20.0, 7.25)],
+    columns=["we_pS", "rate_Hz"],
+)
+MODEL_EXPECTATION_RESOLUTION_HZ = 0.005
 
 
-def compare_we_sweep(sweep: xr.Dataset) -> pd.DataFrame:
-    """Seed-mean median Vm and rate per we beside the seed's table, with the issue's tolerances.
+@cache
+def seed_per_seed_table() -> pd.DataFrame:
+    """The seed's 180 simulations (18 w_e x seeds 0..9): ``we_pS``, ``seed``, ``median_vm_mV``, ``output_rate_Hz``.
 
-    Rate: within 10 % or 0.5 Hz of the seed (the larger); median Vm within 0.5 mV.
-    Only the we values present in both are compared.
+    The notebook's saved results (``data/2023-08-05__AdEx_Nto1_we_sweep.csv`` of
+    Nto1AdEx.jl), shipped as ``data/seed_we_sweep_per_seed.csv``.
     """
-    ours = pd.DataFrame(
-        {
-            "we_pS": np.round(sweep["we"].values * 1000, 6),
-            "median_vm_ours": sweep["median_vm"].mean("seed").values,
-            "rate_ours": sweep["output_rate"].mean("seed").values,
-        }
-    )
-    table = SEED_WE_SWEEP.merge(ours, on="we_pS")
-    rate_tol = np.maximum(RATE_REL_TOL * table["output_rate_Hz"], RATE_ABS_TOL)
-    table["rate_ok"] = (table["rate_ours"] - table["output_rate_Hz"]).abs() <= rate_tol
-    table["vm_ok"] = (table["median_vm_ours"] - table["median_vm_mV"]).abs() <= VM_ABS_TOL
-    return table
-
-
-def compare_rate_match(match: xr.Dataset) -> pd.DataFrame:
-    """we needed per N beside the seed's, within 10 % for N >= 100 and 25 % below."""
-    ours = pd.DataFrame(
-        {
-            "N": match["N"].values,
-            "we_ours": match["we"].values,
-            "rate_ours": match["rate"].values,
-            "factor_ours": match["factor"].values,
-            "iterations": match["iterations"].values,
-        }
-    )
-    table = SEED_RATE_MATCH.merge(ours, on="N")
-    tol = np.where(table["N"] >= SMALL_N, WE_REL_TOL_LARGE_N, WE_REL_TOL_SMALL_N)
-    table["rel_diff"] = (table["we_ours"] - table["we_nS"]) / table["we_nS"]
-    table["we_ok"] = table["rel_diff"].abs() <= tol
-    return table
-
-
-def fidelity_report(data_dir: str | None = None) -> str:
-    """Side-by-side tables of the built AdEx artifacts and the seed's, with PASS/FAIL per row."""
-    from ..store import load_artifact
-
-    sweep = compare_we_sweep(load_artifact("adex_we_sweep", data_dir=data_dir))
-    match = compare_rate_match(load_artifact("adex_rate_match", data_dir=data_dir))
-    lines = ["adex_we_sweep vs seed (mean over seeds; rate tol max(10 %, 0.5 Hz), Vm tol 0.5 mV)"]
-    lines.append(f"{'we pS':>7} {'Vm seed':>9} {'Vm ours':>9} {'rate seed':>10} {'rate ours':>10}  ok")
-    for row in sweep.itertuples():
-        ok = "PASS" if row.rate_ok and row.vm_ok else "FAIL"
-        lines.append(
-            f"{row.we_pS:7.1f} {row.median_vm_mV:9.3f} {row.median_vm_ours:9.3f} "
-            f"{row.output_rate_Hz:10.2f} {row.rate_ours:10.2f}  {ok}"
-        )
-    lines.append("")
-    lines.append("adex_rate_match vs seed (we for the target rate; tol 10 % for N >= 100, 25 % below)")
-    lines.append(f"{'N':>5} {'we seed nS':>11} {'we ours nS':>11} {'diff':>7} {'rate':>6} {'w0/we':>7} {'iter':>5}  ok")
-    for row in match.itertuples():
-        ok = "PASS" if row.we_ok else "FAIL"
-        lines.append(
-            f"{row.N:5d} {row.we_nS:11.6f} {row.we_ours:11.6f} {row.rel_diff:+7.1%} {row.rate_ours:6.2f} "
-            f"{row.factor_ours:7.3f} {row.iterations:5d}  {ok}"
-        )
-    n_fail = int((~(sweep["rate_ok"] & sweep["vm_ok"])).sum() + (~match["we_ok"]).sum())
-    lines.append("")
-    lines.append(f"{len(sweep) + len(match)} rows compared, {n_fail} outside tolerance")
-    return "\n".join(lines)
+    with resources.files(__package__).joinpath("data", "seed_we_sweep_per_seed.csv").open() as fh:
+        table = pd.read_csv(fh, index_col=0)
+    return table.rename(columns={"median_Vm_mV": "median_vm_mV"}).reset_index(drop=True)

@@ -15,9 +15,9 @@ __all__ = ["RateMatch", "initial_guess", "match_rate", "mean_rate", "we_sweep_sl
 PS_PER_NS = 1000.0
 
 
-def we_sweep_slice(we_nS: float, *, N: int, T: float, dt: float, seeds: list[int]) -> xr.Dataset:
+def we_sweep_slice(we_nS: float, *, N: int, T: float, dt: float, seeds: list[int], rng: str = "numpy") -> xr.Dataset:
     """Median Vm and output rate for one w_e over all *seeds*: dims (we=1, seed)."""
-    results = [simulate(N, T, we_nS, seed, dt=dt) for seed in seeds]
+    results = [simulate(N, T, we_nS, seed, dt=dt, rng=rng) for seed in seeds]
     return xr.Dataset(
         {
             "median_vm": (("we", "seed"), np.array([[r.median_vm for r in results]])),
@@ -27,9 +27,20 @@ def we_sweep_slice(we_nS: float, *, N: int, T: float, dt: float, seeds: list[int
     )
 
 
-def mean_rate(N: int, we_nS: float, *, T: float, dt: float, seeds: list[int]) -> float:
-    """Output rate [Hz] averaged over *seeds* (traces not recorded)."""
-    return float(np.mean([simulate(N, T, we_nS, seed, dt=dt, record=False).output_rate for seed in seeds]))
+def mean_rate(N: int, we_nS: float, *, T: float, dt: float, seeds: list[int], rng: str = "numpy") -> float:
+    """Output rate [Hz] averaged over *seeds* (traces not recorded).
+
+    With the Julia stream the rates are summed one after the other and then divided, as
+    the seed's ``avg_spikerate`` does: a root finder that meets a mean of exactly the
+    target stops there, so the mean must round as the seed's did.
+    """
+    rates = [simulate(N, T, we_nS, seed, dt=dt, record=False, rng=rng).output_rate for seed in seeds]
+    if rng == "julia":
+        total = 0.0
+        for rate in rates:
+            total += rate
+        return total / len(rates)
+    return float(np.mean(rates))
 
 
 def initial_guess(N: int, *, w0_ref_pS: float = 15.0, N_ref: int = 6500) -> float:
@@ -59,12 +70,14 @@ def match_rate(
     seeds: list[int],
     w0_ref_pS: float = 15.0,
     N_ref: int = 6500,
+    rng: str = "numpy",
 ) -> RateMatch:
     """w_e [nS] at which the seed-averaged output rate equals *target_rate* [Hz].
 
     As in the seed: Brent's bracketing root finder on [w0/4, 4 w0] with xtol = w0/1000,
     w0 = :func:`initial_guess`. The same seeds are used at every w_e (common random
-    numbers), so the mean rate is a deterministic function of w_e.
+    numbers), so the mean rate is a deterministic function of w_e. *rng* is the random
+    stream of :func:`simulate`.
 
     Raises
     ------
@@ -75,7 +88,7 @@ def match_rate(
     w0 = initial_guess(N, w0_ref_pS=w0_ref_pS, N_ref=N_ref)
 
     def excess(we: float) -> float:
-        return mean_rate(N, we, T=T, dt=dt, seeds=seeds) - target_rate
+        return mean_rate(N, we, T=T, dt=dt, seeds=seeds, rng=rng) - target_rate
 
     lo, hi = w0 / 4, 4 * w0
     f_lo, f_hi = excess(lo), excess(hi)
@@ -87,5 +100,5 @@ def match_rate(
         )
         raise ValueError(msg)
     sol = root_scalar(excess, bracket=[lo, hi], xtol=w0 / 1000, method="brentq")
-    rate = mean_rate(N, sol.root, T=T, dt=dt, seeds=seeds)
+    rate = mean_rate(N, sol.root, T=T, dt=dt, seeds=seeds, rng=rng)
     return RateMatch(N=N, we=float(sol.root), rate=rate, w0=w0, iterations=int(sol.iterations))

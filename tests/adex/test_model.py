@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from neurodata.adex import AdExParams, SEED_RATE_MATCH, SEED_WE_SWEEP, draw_input_rates, match_rate, simulate
+from neurodata.adex import AdExParams, draw_input_rates, match_rate, simulate
 from neurodata.adex._kernels import integrate_adex, poisson_cdf
 from neurodata.adex._model import split_inputs
 
@@ -102,39 +102,36 @@ def test_input_rates_are_lognormal_with_mean_4_hz(rng):
     assert np.log(rates).var() == pytest.approx(0.6, rel=0.02)
 
 
-def test_same_seed_same_result_and_seeds_differ():
-    a, b, c = (simulate(1000, 1.0, 0.1, seed=s) for s in (7, 7, 8))
+@pytest.mark.parametrize("rng", ["numpy", "julia"])
+def test_same_seed_same_result_and_seeds_differ(rng):
+    a, b, c = (simulate(1000, 1.0, 0.1, seed=s, rng=rng) for s in (7, 7, 8))
     assert a == b
     assert a != c
 
 
-@given(N=st.integers(1, 3000), we=st.floats(0, 0.5), seed=st.integers(0, 2**32 - 1))
-def test_outputs_are_physical(N, we, seed):
-    result = simulate(N, 0.2, we, seed)
+@given(N=st.integers(1, 3000), we=st.floats(0, 0.5), seed=st.integers(0, 2**32 - 1), rng=st.sampled_from(["numpy", "julia"]))
+def test_outputs_are_physical(N, we, seed, rng):
+    result = simulate(N, 0.2, we, seed, rng=rng)
     assert result.n_spikes >= 0
     assert result.output_rate == result.n_spikes / 0.2
     assert P.E_i <= result.median_vm <= P.V_s
 
 
-@pytest.mark.parametrize("we_pS", [10.0, 12.5, 15.0, 20.0, 30.0])
-def test_sweep_rows_match_the_seed_table(we_pS):
-    """Full size (N = 6500, T = 10 s, 10 seeds) on a subset of the seed's rows."""
-    row = SEED_WE_SWEEP.set_index("we_pS").loc[we_pS]
-    results = [simulate(6500, 10.0, we_pS / 1000, seed) for seed in range(10)]
-    rate = np.mean([r.output_rate for r in results])
-    vm = np.mean([r.median_vm for r in results])
-    assert abs(rate - row.output_rate_Hz) <= max(0.1 * row.output_rate_Hz, 0.5)
-    assert abs(vm - row.median_vm_mV) <= 0.5
-
-
-@pytest.mark.parametrize(("N", "tolerance"), [(20, 0.25), (800, 0.10)])
-def test_rate_match_finds_the_seed_weight(N, tolerance):
-    found = match_rate(N, target_rate=4.0, T=10.0, dt=0.1, seeds=list(range(10)))
-    seed_we = SEED_RATE_MATCH.set_index("N").loc[N, "we_nS"]
-    assert abs(found.rate - 4.0) < 0.1
-    assert abs(found.we - seed_we) / seed_we <= tolerance
+@pytest.mark.parametrize("rng", ["numpy", "julia"])
+def test_rate_match_lands_on_the_target_rate(rng):
+    """Against the seed's roots the Julia stream is compared digit for digit
+    (test_seed_results.py); here only what holds for any stream."""
+    found = match_rate(400, target_rate=4.0, T=2.0, dt=0.1, seeds=[0, 1, 2], rng=rng)
+    assert abs(found.rate - 4.0) < 0.2
     assert found.factor == pytest.approx(found.w0 / found.we)
-    assert found.w0 == pytest.approx(15e-3 * 6500 / N)
+    assert found.w0 == pytest.approx(15e-3 * 6500 / 400)
+    assert found.w0 / 4 < found.we < 4 * found.w0
+
+
+@pytest.mark.parametrize("rng", ["numpy", "julia"])
+def test_without_input_both_streams_give_the_same_neuron(rng):
+    result = simulate(500, 0.5, 0.0, seed=1, rng=rng)
+    assert result == simulate(500, 0.5, 0.0, seed=2, rng="numpy")
 
 
 def test_rate_match_outside_the_bracket_is_a_clear_error():

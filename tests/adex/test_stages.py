@@ -30,9 +30,11 @@ def test_we_sweep_stage_writes_the_labelled_grid(data_dir):
     assert (ds["output_rate"].sel(we=0.2) > ds["output_rate"].sel(we=0.1)).all()
 
 
-def test_rate_match_stage(data_dir):
-    [path] = rate_match(MATCH, data_dir=data_dir, scheduler="synchronous")
+@pytest.mark.parametrize("rng", ["numpy", "julia"])
+def test_rate_match_stage(data_dir, rng):
+    [path] = rate_match({**MATCH, "rng": rng}, data_dir=data_dir, scheduler="synchronous")
     ds = xr.open_zarr(path).load()
+    assert ds.attrs["rng"] == rng
     assert list(ds["N"].values) == [100, 400]
     assert (abs(ds["rate"] - 4.0) < 0.3).all()
     assert (ds["factor"] == ds["w0"] / ds["we"]).all()
@@ -46,10 +48,17 @@ def test_local_cluster_run_equals_in_process_run(tmp_path):
     assert digest(a) == digest(b)
 
 
-def test_reruns_give_byte_identical_chunks(tmp_path):
-    [a] = we_sweep(SWEEP, data_dir=tmp_path / "a", scheduler="synchronous")
-    [b] = we_sweep(SWEEP, data_dir=tmp_path / "b", scheduler="synchronous")
+@pytest.mark.parametrize("rng", ["numpy", "julia"])
+def test_reruns_give_byte_identical_chunks(tmp_path, rng):
+    [a] = we_sweep({**SWEEP, "rng": rng}, data_dir=tmp_path / "a", scheduler="synchronous")
+    [b] = we_sweep({**SWEEP, "rng": rng}, data_dir=tmp_path / "b", scheduler="synchronous")
     assert digest(a) == digest(b)
+
+
+def test_the_stream_defaults_to_numpy_and_is_recorded(data_dir):
+    [path] = we_sweep(SWEEP, data_dir=data_dir, scheduler="synchronous")
+    ds = xr.open_zarr(path)
+    assert ds.attrs["rng"] == "numpy" and '"rng": "numpy"' in ds.attrs["stage_params"]
 
 
 @pytest.mark.parametrize(
@@ -61,6 +70,7 @@ def test_reruns_give_byte_identical_chunks(tmp_path):
         ({"we": []}, r"'we' parameter .* Got \[\] instead"),
         ({"we": [-2.5, 5.0]}, r"'we' parameter .* Got \[-2\.5, 5\.0\] instead"),
         ({"typo": 1}, r"Unknown parameter\(s\) \['typo'\] for stage adex_we_sweep"),
+        ({"rng": "Julia"}, r"'rng' parameter of stage adex_we_sweep must be one of \['numpy', 'julia'\]\. Got 'Julia' instead"),
     ],
 )
 def test_bad_params_fail_before_any_simulation(data_dir, monkeypatch, change, message):
