@@ -21,13 +21,13 @@ _PROGRESS_CHOICES = ("auto", "always", "never")
 
 def _check_scheduler(value: Any) -> bool:
     return isinstance(value, str) and (
-        value in ("local", "synchronous") or value.startswith(("tcp://", "tls://", "inproc://", "ucx://"))
+        value in ("auto", "local", "synchronous") or value.startswith(("tcp://", "tls://", "inproc://", "ucx://"))
     )
 
 
 _VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data_dir": (lambda v: v is None or isinstance(v, str | os.PathLike), "a path or None"),
-    "scheduler": (_check_scheduler, "'local', 'synchronous' or a scheduler address such as 'tcp://host:8786'"),
+    "scheduler": (_check_scheduler, "'auto', 'local', 'synchronous' or a scheduler address such as 'tcp://host:8786'"),
     "progress": (lambda v: v in _PROGRESS_CHOICES, f"one of {_PROGRESS_CHOICES}"),
 }
 
@@ -37,7 +37,7 @@ _OPTIONS: dict[str, Any] = {}
 def _defaults() -> dict[str, Any]:
     return {
         "data_dir": os.environ.get(_ENV["data_dir"]) or None,
-        "scheduler": os.environ.get(_ENV["scheduler"]) or "local",
+        "scheduler": os.environ.get(_ENV["scheduler"]) or "auto",
         "progress": os.environ.get(_ENV["progress"]) or "auto",
     }
 
@@ -80,9 +80,10 @@ class set_options:  # noqa: N801  (used as a function and as a context manager, 
     ----------
     data_dir : path or None
         Where artifacts are read and written (default: ``data/`` of the checkout).
-    scheduler : {"local", "synchronous"} or str
-        ``"local"`` starts a dask LocalCluster, ``"synchronous"`` runs tasks in-process,
-        any other value is a dask scheduler address.
+    scheduler : {"auto", "local", "synchronous"} or str
+        ``"auto"`` (default) runs small work in-process and starts a LocalCluster for large
+        work (see :mod:`neurodata.runner`), ``"local"`` always starts a LocalCluster,
+        ``"synchronous"`` runs tasks in-process, any other value is a dask scheduler address.
     progress : {"auto", "always", "never"}
         Progress bars on long work; ``"auto"`` draws them only on a terminal.
 

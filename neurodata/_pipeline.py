@@ -8,14 +8,16 @@ output it declares, and to know which code a stage's artifacts were made by.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ._paths import project_root
 
-__all__ = ["StageDecl", "declared_stages", "producer", "run_stage"]
+__all__ = ["Stage", "StageDecl", "declared_stages", "producer", "run_stage", "stage", "stage_params"]
 
 
 @dataclass(frozen=True)
@@ -132,3 +134,57 @@ def run_stage(
                "from an earlier run. Every run of a stage must rewrite each declared output.")
         raise SchemaViolation(msg)
     return [Path(p) for p in outputs]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: its name (as dvc.yaml calls it), its parameter spec, and the function.
+
+    Calling it checks the parameters against the spec and rules first (one call, before any
+    work), then runs the function with the checked parameters.
+    """
+
+    name: str
+    fn: Callable[..., list[Path]]
+    spec: Mapping[str, Any]
+    rules: tuple[Any, ...] = ()
+
+    def check(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The checked parameters (see :func:`neurodata.params.check_params`)."""
+        from .params import check_params
+
+        return check_params(params, self.spec, stage=self.name, rules=self.rules)
+
+    def __call__(self, params: Mapping[str, Any] | None, *, data_dir: str | Path, scheduler: str | None = None) -> list[Path]:
+        return self.fn(self.check(params), data_dir=Path(data_dir), scheduler=scheduler)
+
+    @property
+    def module(self) -> str:
+        """The module that defines the stage (its import closure is the stage's code)."""
+        return self.fn.__module__
+
+
+def stage(name: str, *, spec: Mapping[str, Any], rules: Sequence[Any] = ()) -> Callable[[Callable[..., list[Path]]], Stage]:
+    """Declare a stage: ``@stage("adex_we_sweep", spec=SPEC)`` over ``fn(p, *, data_dir, scheduler)``,
+    where *p* are the parameters already checked against *spec* and *rules*."""
+
+    def declare(fn: Callable[..., list[Path]]) -> Stage:
+        return Stage(name=name, fn=fn, spec=spec, rules=tuple(rules))
+
+    return declare
+
+
+def stage_params(name: str, params_file: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
+    """The checked parameters of stage *name*: its section of ``params.yaml`` with *overrides*.
+
+    The way to call a family's science with the pipeline's parameters, e.g.
+    ``simulate_ei_network(stage_params("ei_network", N_E=400, N_I=100))``.
+    """
+    from . import _registry
+    from .params import load_params
+
+    found = _registry.find_stage(name)
+    if not isinstance(found, Stage):  # pragma: no cover - every family declares its stages with @stage
+        msg = f"Stage {name} declares no parameter spec."
+        raise TypeError(msg)
+    return found.check({**load_params(name, params_file), **overrides})

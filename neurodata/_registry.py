@@ -47,6 +47,12 @@ def find_stage(name: str) -> Callable[..., Any]:
     raise UnknownName(msg)
 
 
+def stage_module(name: str) -> str:
+    """The module that defines stage *name*."""
+    found = find_stage(name)
+    return getattr(found, "module", None) or found.__module__
+
+
 def plots() -> dict[str, Callable[..., Any]]:
     """Every artifact with figures -> plot function ``(obj, out_dir) -> list[Path]``."""
     return _collect("plots", "PLOTS")

@@ -9,11 +9,14 @@ An unknown key, a missing key or a bad value raises :class:`neurodata.ParamError
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
-from abc import ABC, abstractmethod
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ __all__ = [
     "ListOf",
     "Nullable",
     "Options",
+    "Rule",
     "Text",
     "check_params",
     "load_params",
@@ -195,14 +199,90 @@ class ListOf(Constraint):
         return items
 
 
-def check_params(params: Mapping[str, Any] | None, spec: Mapping[str, Constraint], *, stage: str) -> dict[str, Any]:
-    """Check *params* against *spec*; return them normalized, with defaults filled in.
+@dataclass(frozen=True)
+class Rule:
+    """A condition between parameters, declared in a stage's spec beside the single-value constraints.
+
+    Parameters
+    ----------
+    holds : str or callable
+        An expression over parameter names (``"stimulus_time_ms < t_stop_ms"``; arithmetic,
+        comparisons, ``and``/``or``/``not`` and the functions ``abs all any len max min round
+        sorted``), or a function of the checked parameters returning a bool.
+    param : str
+        The parameter the message names (the one to change).
+    must : str
+        Completes "The 'param' parameter of stage S must ..."; ``{name}`` is replaced by the
+        value of parameter *name*, e.g. ``"be < t_stop_ms = {t_stop_ms}"``.
+    when : str or callable, optional
+        The rule applies only where this holds (e.g. ``"js is None"``).
+
+    Examples
+    --------
+    >>> spec = {"start": Interval(float, 0, None), "stop": Interval(float, 0, None)}
+    >>> rules = [Rule("start < stop", param="start", must="be < stop = {stop}")]
+    >>> check_params({"start": 2.0, "stop": 1.0}, spec, stage="demo", rules=rules)
+    Traceback (most recent call last):
+    ...
+    neurodata._exceptions.ParamError: The 'start' parameter of stage demo must be < stop = 1.0. Got 2.0 instead.
+    """
+
+    holds: str | Callable[[Mapping[str, Any]], bool]
+    param: str
+    must: str
+    when: str | Callable[[Mapping[str, Any]], bool] | None = None
+
+    def applies(self, params: Mapping[str, Any]) -> bool:
+        return self.when is None or bool(_evaluate(self.when, params))
+
+    def check(self, params: Mapping[str, Any]) -> bool:
+        return bool(_evaluate(self.holds, params))
+
+
+_RULE_FUNCTIONS = {"abs": abs, "all": all, "any": any, "len": len, "max": max, "min": min, "round": round,
+                   "sorted": sorted}
+
+
+def _evaluate(condition: str | Callable[[Mapping[str, Any]], bool], params: Mapping[str, Any]) -> Any:
+    if callable(condition):
+        return condition(params)
+    tree = _parse_rule(condition)
+    return eval(compile(tree, "<rule>", "eval"), {"__builtins__": {}}, {**_RULE_FUNCTIONS, **params})  # noqa: S307
+
+
+@functools.cache
+def _parse_rule(text: str) -> ast.Expression:
+    """Parse a rule and allow only names, constants, arithmetic, comparisons, subscripts and the
+    whitelisted functions (so evaluating it cannot do anything but compute a value)."""
+    tree = ast.parse(text, mode="eval")
+    allowed = (ast.Expression, ast.Compare, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Call, ast.Name, ast.Constant,
+               ast.Subscript, ast.Load, ast.Tuple, ast.List, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed) or (isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _RULE_FUNCTIONS)):
+            msg = f"Rule {text!r}: {type(node).__name__} is not allowed in a parameter rule."
+            raise ValueError(msg)
+    return tree
+
+
+def check_params(
+    params: Mapping[str, Any] | None,
+    spec: Mapping[str, Constraint],
+    *,
+    stage: str,
+    rules: Sequence[Rule] = (),
+) -> dict[str, Any]:
+    """Check *params* against *spec* and *rules*; return them normalized.
+
+    Each parameter is checked against its own constraint first, then the rules relating
+    several parameters; every message comes from one generator:
+    "The 'p' parameter of stage S must <what>. Got <value> instead."
 
     Raises
     ------
     neurodata.ParamError
-        For an unknown key, a missing required key or a value outside its constraint; the
-        message names the stage, the key, the value and what was expected.
+        For an unknown key, a missing required key, a value outside its constraint or a
+        broken rule; the message names the stage, the key, the value and what was expected.
     """
     if params is None:
         params = {}
@@ -226,6 +306,11 @@ def check_params(params: Mapping[str, Any] | None, spec: Mapping[str, Constraint
         except (ValueError, TypeError):
             msg = f"The {key!r} parameter of stage {stage} must be {constraint.describe()}. Got {params[key]!r} instead."
             raise ParamError(msg) from None
+    for rule in rules:
+        if rule.applies(checked) and not rule.check(checked):
+            must = rule.must.format(**checked)
+            msg = f"The {rule.param!r} parameter of stage {stage} must {must}. Got {checked[rule.param]!r} instead."
+            raise ParamError(msg)
     return checked
 
 

@@ -26,7 +26,16 @@ import yaml
 from ._exceptions import SchemaViolation
 from ._paths import project_root
 
-__all__ = ["Contract", "compile_contract", "contracts_dir", "load_contract", "register_check", "registered_checks", "validate"]
+__all__ = [
+    "Contract",
+    "compile_contract",
+    "contracts_dir",
+    "label",
+    "load_contract",
+    "register_check",
+    "registered_checks",
+    "validate",
+]
 
 _CHECKS: dict[str, Callable[..., Any]] = {}
 _BUILTIN_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin", "str_matches", "str_startswith")
@@ -238,12 +247,14 @@ def _attr_problems(ds: xr.Dataset, body: Mapping[str, Any]) -> list[str]:
             if name not in ds.variables:
                 continue  # pandera reports the missing variable
             attrs = ds[name].attrs
-            if "units" in spec:
-                if "units" not in attrs:
-                    problems.append(f"{name}: units: missing 'units' attr (expected {spec['units']!r})")
-                elif str(attrs["units"]) != str(spec["units"]):
-                    problems.append(f"{name}: units: expected {spec['units']!r}, got {attrs['units']!r}")
-            elif "long_name" not in attrs and group == "data_vars":
+            for key in ("units", "long_name"):
+                if key not in spec:
+                    continue
+                if key not in attrs:
+                    problems.append(f"{name}: {key}: missing {key!r} attr (expected {spec[key]!r})")
+                elif str(attrs[key]) != str(spec[key]):
+                    problems.append(f"{name}: {key}: expected {spec[key]!r}, got {attrs[key]!r}")
+            if "units" not in spec and "long_name" not in attrs and group == "data_vars":
                 problems.append(f"{name}: long_name: a variable without units needs a 'long_name' attr")
             if spec.get("dtype") in _STRING_DTYPES and ds[name].dtype.kind not in "UOT":
                 problems.append(f"{name}: dtype: expected strings, got {ds[name].dtype}")
@@ -325,6 +336,46 @@ def _node_contracts(contract: Contract, tree: xr.DataTree) -> dict[str, dict[str
             if regex.fullmatch(child):
                 bodies.setdefault(child, contract.node)
     return bodies
+
+
+def _label_dataset(ds: xr.Dataset, body: Mapping[str, Any]) -> xr.Dataset:
+    ds = ds.copy()
+    for group in ("coords", "data_vars"):
+        for name, spec in (body.get(group) or {}).items():
+            if name in ds.variables:
+                ds[name].attrs.update({key: spec[key] for key in ("long_name", "units") if key in spec})
+    return ds
+
+
+def label(obj: xr.Dataset | xr.DataTree, artifact: str) -> xr.Dataset | xr.DataTree:
+    """Stamp ``units`` and ``long_name`` from the contract of *artifact* onto every coordinate and
+    variable of *obj* the contract names; the contract is their one home.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataTree
+        The artifact's data (a DataTree: each node by its node contract).
+    artifact : str
+
+    Returns
+    -------
+    A labelled copy of *obj*.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> ds = xr.Dataset({"output_rate": (("we", "seed"), np.zeros((1, 1))), "median_vm": (("we", "seed"), [[-60.0]])},
+    ...                 coords={"we": [0.01], "seed": [0]})
+    >>> label(ds, "adex_we_sweep")["output_rate"].attrs
+    {'long_name': 'output firing rate', 'units': 'Hz'}
+    """
+    contract = load_contract(artifact)
+    if isinstance(obj, xr.DataTree):
+        bodies = _node_contracts(contract, obj)
+        nodes = {node.path: _label_dataset(node.to_dataset(inherit=False), bodies.get(node.path.strip("/") or "/", {}))
+                 for node in obj.subtree}
+        return xr.DataTree.from_dict(nodes, name=obj.name)
+    return _label_dataset(obj, contract.nodes["/"])
 
 
 def validate(

@@ -126,7 +126,7 @@ def _stage_code(stage: str) -> str | None:
     from ._code import code_digest, import_closure
 
     try:
-        module = _registry.find_stage(stage).__module__
+        module = _registry.stage_module(stage)
     except KeyError:
         return None
     return code_digest(import_closure(module))
@@ -234,7 +234,7 @@ def default_encoding(
 
 
 def _tree_encoding(
-    tree: xr.DataTree, overrides: Mapping[str, Mapping[str, Any]] | None
+    tree: xr.DataTree, overrides: Mapping[str, Mapping[str, Any]] | None, *, shard: bool = True
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Per-node encodings; *overrides* keys may be ``"<node path>/<variable>"`` or ``"<variable>"``."""
     overrides = overrides or {}
@@ -251,7 +251,7 @@ def _tree_encoding(
                 node_over[str(name)] = overrides[key]
             elif str(name) in overrides:
                 node_over[str(name)] = overrides[str(name)]
-        encoding[path] = default_encoding(ds, node_over)
+        encoding[path] = default_encoding(ds, node_over, shard=shard)
     return encoding
 
 
@@ -353,20 +353,19 @@ class ArtifactWriter:
         self.path = temporary_path(self.dest)
         self._committed = False
 
-    def write_template(self, template: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def write_template(
+        self, template: xr.Dataset | xr.DataTree, encoding: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         """Write coordinates and metadata; data variables are left for region writes.
 
         Chunks along the dimension tasks split on must hold exactly one task's slice
         (region writes that share a chunk lose data), so no sharding is applied here.
         """
-        template.to_zarr(
-            self.path,
-            mode="w",
-            compute=False,
-            consolidated=False,
-            zarr_format=3,
-            encoding=default_encoding(template, encoding, shard=False),
-        )
+        if isinstance(template, xr.DataTree):
+            enc = _tree_encoding(template, encoding, shard=False)
+        else:
+            enc = default_encoding(template, encoding, shard=False)
+        template.to_zarr(self.path, mode="w", compute=False, consolidated=False, zarr_format=3, encoding=enc)
 
     def commit(self, *, validate_slices: tuple[str, int] | None = None) -> Path:
         """Validate the filled store (values included), stamp provenance, consolidate, swap in.
@@ -379,8 +378,11 @@ class ArtifactWriter:
         """
         from .schemas import validate
 
-        with xr.open_zarr(self.path, consolidated=False, chunks={}) as filled:
+        filled = _open_store(str(self.path), chunks={}, consolidated=False)
+        try:
             validate(filled, self.name, slices=validate_slices)
+        finally:
+            filled.close()
         _finish(self.path, provenance(self.name, params=self.params, seeds=self.seeds))
         replace(self.path, self.dest)
         self._committed = True
@@ -398,15 +400,15 @@ class ArtifactWriter:
 # reading
 
 
-def _is_tree(store: Any) -> bool:
+def _is_tree(store: Any, consolidated: bool = True) -> bool:
     import zarr
 
-    group = zarr.open_group(store, mode="r", use_consolidated=True)
+    group = zarr.open_group(store, mode="r", use_consolidated=consolidated)
     return any(True for _ in group.group_keys())
 
 
 def _open_store(store: Any, *, chunks: Any, consolidated: bool) -> xr.Dataset | xr.DataTree:
-    if _is_tree(store):
+    if _is_tree(store, consolidated):
         return xr.open_datatree(store, engine="zarr", chunks=chunks, consolidated=consolidated)
     return xr.open_zarr(store, chunks=chunks, consolidated=consolidated)
 

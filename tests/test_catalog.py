@@ -60,7 +60,7 @@ def test_every_dvc_stage_is_a_registered_stage_reading_its_own_params():
 
 
 def test_read_an_artifact_through_the_catalog(data_dir):
-    we_sweep({"N": 200, "T": 0.2, "dt": 0.1, "we": [0.0, 100.0], "seeds": [0]}, data_dir=data_dir, scheduler="synchronous")
+    we_sweep({"N": 200, "T": 0.2, "dt": 0.1, "we": [0.0, 100.0], "seeds": [0], "rng": "numpy"}, data_dir=data_dir, scheduler="synchronous")
     ds = neurodata.open_catalog().adex_we_sweep.read()
     assert dict(ds.sizes) == {"we": 2, "seed": 1}
     assert ds["output_rate"].attrs["units"] == "Hz"
@@ -94,7 +94,7 @@ def test_catalog_reads_any_revision_through_dvc(tmp_path):
     _run(["git", "add", "-A"], repo, env)
     _run(["git", "commit", "-qm", "init"], repo, env)  # the remote is committed before any tag
     for tag, we in (("v1", [0.0, 100.0]), ("v2", [0.0, 50.0, 100.0, 150.0])):
-        sweep = {"N": 200, "T": 0.2, "dt": 0.1, "we": we, "seeds": [0, 1]}
+        sweep = {"N": 200, "T": 0.2, "dt": 0.1, "we": we, "seeds": [0, 1], "rng": "numpy"}
         (repo / "params.yaml").write_text(yaml.safe_dump({"adex_we_sweep": sweep}))
         _run([*dvc, "repro", "-q"], repo, env)
         _run(["git", "add", "-A"], repo, env)

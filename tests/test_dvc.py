@@ -13,7 +13,7 @@ from _support import copy_checkout
 
 from neurodata._code import import_closure
 from neurodata._pipeline import declared_stages
-from neurodata._registry import find_stage
+from neurodata._registry import stage_module
 
 REPO = Path(__file__).resolve().parent.parent
 STAGES = declared_stages(REPO)
@@ -26,7 +26,7 @@ def covered(path: str, deps: tuple[str, ...]) -> bool:
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_every_stage_depends_on_every_module_it_imports(stage):
     decl = STAGES[stage]
-    module = find_stage(stage).__module__
+    module = stage_module(stage)
     needed = [p.relative_to(REPO).as_posix() for p in import_closure(module)]
     missing = [f for f in needed if not covered(f, decl.deps)]
     assert not missing, f"dvc.yaml: stage {stage} runs {module}, which imports {missing}; add them to its deps"

@@ -12,8 +12,8 @@ from neurodata import ParamError
 from neurodata.adex.stages import rate_match, we_sweep
 from neurodata.cli import main
 
-SWEEP = {"N": 500, "T": 0.5, "dt": 0.1, "we": [0.0, 100.0, 200.0], "seeds": [0, 1]}
-MATCH = {"N": [100, 400], "T": 1.0, "dt": 0.1, "seeds": [0, 1], "target_rate": 4.0, "w0_ref": 15.0, "N_ref": 6500}
+SWEEP = {"N": 500, "T": 0.5, "dt": 0.1, "we": [0.0, 100.0, 200.0], "seeds": [0, 1], "rng": "numpy"}
+MATCH = {"N": [100, 400], "T": 1.0, "dt": 0.1, "seeds": [0, 1], "target_rate": 4.0, "w0_ref": 15.0, "N_ref": 6500, "rng": "numpy"}
 
 
 def digest(store: Path) -> dict[str, str]:
