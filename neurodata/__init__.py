@@ -28,6 +28,7 @@ _lazy_functions = {
     "validate": "neurodata.schemas",
     "load_gfr_model": "neurodata.gfr",
     "run_stage": "neurodata._pipeline",
+    "stage_params": "neurodata._pipeline",
     "verify_artifact": "neurodata.store",
     "export_nwb": "neurodata.nwb",
 }
@@ -64,6 +65,7 @@ __all__ = [
     "open_catalog",
     "run_stage",
     "set_options",
+    "stage_params",
     "validate",
     "verify_artifact",
     "write_artifact",

@@ -43,9 +43,10 @@ ALLOWED_SUGGESTIONS = {
 
 
 def _ei_dataset(spikes=EI_SPIKES):
-    from neurodata.ei_network import SimulationResult, check_network_params, network_layout, spikes_dataset
+    from neurodata import stage_params
+    from neurodata.ei_network import SimulationResult, network_layout, spikes_dataset
 
-    params = check_network_params(N_E=4, N_I=2, n_clusters=2, rep=1.5, warmup=50.0, simtime=1000.0,
+    params = stage_params("ei_network", N_E=4, N_I=2, n_clusters=2, rep=1.5, warmup=50.0, simtime=1000.0,
                                   stim_clusters=[1], stim_starts=[200.0], stim_ends=[400.0], seed=7)
     t, n = np.array(spikes).T
     result = SimulationResult(time_ms=t, neuron=n.astype(np.int64), layout=network_layout(params), params=params,
@@ -351,10 +352,11 @@ def test_docs_example_runs(data, tmp_path, monkeypatch, capsys):
 @pytest.mark.nest
 def test_nest_network_round_trip(tmp_path):
     pytest.importorskip("nest")
+    from neurodata import stage_params
     from neurodata.ei_network import simulate_ei_network, spikes_dataset
 
-    result = simulate_ei_network(N_E=160, N_I=40, n_clusters=8, warmup=50.0, simtime=300.0, stim_clusters=[1],
-                                 stim_starts=[100.0], stim_ends=[200.0], seed=11)
+    result = simulate_ei_network(stage_params("ei_network", N_E=160, N_I=40, n_clusters=8, warmup=50.0, simtime=300.0,
+                                              stim_clusters=[1], stim_starts=[100.0], stim_ends=[200.0], seed=11))
     assert result.time_ms.size > 100
     write_artifact(spikes_dataset(result), "ei_spikes", params={"N_E": 160}, seeds={"seed": 11}, data_dir=tmp_path)
     path = export_nwb("ei_spikes", tmp_path / "nest.nwb", data_dir=tmp_path)

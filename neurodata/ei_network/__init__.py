@@ -1,8 +1,7 @@
 """EI-clustered spiking network (Rostami et al. 2024) simulated with NEST: weights, spikes, rates."""
 
-from ._datasets import rates_dataset, spikes_dataset, weights_dataset
-from ._params import check_network_params, default_network_params
-from ._simulate import NetworkLayout, SimulationResult, network_layout, simulate_ei_network
+from ._artifacts import rates_dataset, spikes_dataset, weights_dataset
+from ._simulate import NEURON_TYPES, NetworkLayout, SimulationResult, network_layout, simulate_ei_network
 from ._weights import (
     background_currents,
     base_weights,
@@ -15,15 +14,14 @@ from ._weights import (
 from .plots import cluster_colorgroups, raster_plot, rates_plot
 
 __all__ = [
+    "NEURON_TYPES",
     "NetworkLayout",
     "SimulationResult",
     "background_currents",
     "base_weights",
-    "check_network_params",
     "cluster_colorgroups",
     "cluster_factors",
     "clustered_weights",
-    "default_network_params",
     "network_layout",
     "psp_peak_per_pa",
     "raster_plot",

@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 
 from ..progress import progress
-from ._params import check_network_params
 from ._weights import background_currents, clustered_weights
 
 _POPS = ("E", "I")
+NEURON_TYPES = ("iaf_psc_exp",)
+"""Neuron models the weight recipe holds for (exponential current synapses)."""
 
 
 @dataclass
@@ -101,7 +102,7 @@ def network_layout(params: Mapping[str, Any]) -> NetworkLayout:
     Parameters
     ----------
     params : mapping
-        Parameters checked by :func:`check_network_params`; ``seed`` seeds the numpy generator
+        Checked parameters (see :func:`simulate_ei_network`); ``seed`` seeds the numpy generator
         that draws the initial potentials and the background jitter.
 
     Returns
@@ -125,7 +126,7 @@ def network_layout(params: Mapping[str, Any]) -> NetworkLayout:
         if delta:
             sel = population == pop
             background[sel] *= rng.uniform(1.0 - delta / 2.0, 1.0 + delta / 2.0, size=int(sel.sum()))
-    stimulated = (population == 0) & np.isin(cluster, np.asarray(params["stim_clusters"], dtype=np.int32))
+    stimulated = (population == 0) & np.isin(cluster, np.asarray(params["stim_clusters"] or [], dtype=np.int32))
     return NetworkLayout(population, cluster, background, v_init, stimulated)
 
 
@@ -137,26 +138,25 @@ def _import_nest() -> Any:
     return nest
 
 
-def simulate_ei_network(params: Mapping[str, Any] | None = None, **overrides: Any) -> SimulationResult:
+def simulate_ei_network(params: Mapping[str, Any]) -> SimulationResult:
     """Build and simulate the EI-clustered network with NEST.
 
-    All parameters are checked (:func:`check_network_params`) before NEST is imported. The run
-    lasts ``warmup + simtime``; spikes before the end of the warm-up are dropped and times are
-    given relative to it, as in the original example.
+    The run lasts ``warmup + simtime``; spikes before the end of the warm-up are dropped and
+    times are given relative to it, as in the original example.
 
     Parameters
     ----------
-    params : mapping, optional
-        Network, simulation and stimulus parameters (defaults: :func:`default_network_params`).
-    **overrides
-        Further parameter values.
+    params : mapping
+        Network, simulation and stimulus parameters, checked against the stage's spec:
+        ``neurodata.stage_params("ei_network", N_E=400, ...)`` gives them from params.yaml
+        with overrides (units: mV, ms, pA, pF; see docs/ei_network.md).
 
     Returns
     -------
     SimulationResult
         Spike times and senders, the neuron table and run bookkeeping.
     """
-    p = check_network_params(params, **overrides)
+    p = params
     layout = network_layout(p)
     weights = clustered_weights(p)
     nest = _import_nest()
@@ -178,7 +178,7 @@ def simulate_ei_network(params: Mapping[str, Any] | None = None, **overrides: An
     clusters = [[pops[a][k * size[a]:(k + 1) * size[a]] for k in range(q)] for a in (0, 1)]
 
     dt, warmup = float(p["dt"]), float(p["warmup"])
-    if p["stim_clusters"] and p["stim_starts"]:
+    if p["stim_clusters"] and p["stim_starts"]:  # None or [] is no stimulus
         times, values = [], []
         for start, end in zip(p["stim_starts"], p["stim_ends"], strict=True):
             # One step earlier with a one-step delay: the current acts from the nominal onset (Q5).

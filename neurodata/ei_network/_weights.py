@@ -116,8 +116,8 @@ def rbn_weights(params: Mapping[str, Any]) -> np.ndarray:
 
     Examples
     --------
-    >>> from neurodata.ei_network import default_network_params
-    >>> rbn_weights(default_network_params()).round(4)
+    >>> from neurodata import stage_params
+    >>> rbn_weights(stage_params("ei_network")).round(4)  # the default profile's network
     array([[ 15.874 , -30.4781],
            [ 12.6491, -50.5964]])
     """

@@ -5,7 +5,8 @@ import pytest
 import xarray as xr
 
 from neurodata import ParamError, SchemaViolation
-from neurodata.ei_network import SimulationResult, check_network_params, network_layout
+from neurodata import stage_params
+from neurodata.ei_network import SimulationResult, network_layout
 from neurodata.ei_network import rates_dataset, spikes_dataset, weights_dataset
 from neurodata.schemas import validate
 
@@ -15,7 +16,7 @@ SPIKES = [(100.0, 0), (200.0, 1), (250.0, 2), (300.0, 3), (400.0, 2), (500.0, 5)
 
 @pytest.fixture
 def small_params():
-    return check_network_params(N_E=4, N_I=2, n_clusters=2, rep=1.5, warmup=0.0, simtime=1000.0,
+    return stage_params("ei_network", N_E=4, N_I=2, n_clusters=2, rep=1.5, warmup=0.0, simtime=1000.0,
                                 stim_clusters=[1], stim_starts=[200.0], stim_ends=[400.0], seed=7)
 
 
@@ -38,7 +39,7 @@ def test_neuron_table(spikes):
 
 
 def test_layout_is_seeded():
-    p = check_network_params(N_E=40, N_I=10, n_clusters=2, rep=1.5, delta_I_xE=0.5, delta_I_xI=1.0, seed=3,
+    p = stage_params("ei_network", N_E=40, N_I=10, n_clusters=2, rep=1.5, delta_I_xE=0.5, delta_I_xI=1.0, seed=3,
                              stim_clusters=None)
     a, b = network_layout(p), network_layout(p)
     np.testing.assert_array_equal(a.v_init, b.v_init)
@@ -94,7 +95,7 @@ def test_rates_reject_bad_bin(spikes):
 
 
 def test_weights_dataset_units(small_params):
-    ds = weights_dataset(check_network_params())
+    ds = weights_dataset(stage_params("ei_network"))
     assert ds["in_cluster_weight"].attrs["units"] == "pA"
     assert ds["in_cluster_weight"].sel(post="E", pre="E").item() == pytest.approx(1.34695, rel=5e-6)
     assert ds["between_cluster_weight"].sel(post="I", pre="I").item() == pytest.approx(-0.561135, rel=5e-6)

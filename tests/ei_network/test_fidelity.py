@@ -13,8 +13,6 @@ import pytest
 
 import neurodata
 from neurodata.ei_network import rates_dataset, simulate_ei_network, spikes_dataset
-from neurodata.ei_network.stages import EI_NETWORK_SPEC
-from neurodata.params import check_params, load_params
 from neurodata.store import is_built
 
 pytest.importorskip("nest")
@@ -24,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def default_profile_spikes():
-    params = check_params(load_params("ei_network", REPO / "params.yaml"), EI_NETWORK_SPEC, stage="ei_network")
+    params = neurodata.stage_params("ei_network", REPO / "params.yaml")
     assert params["N_E"] == 4000 and params["N_I"] == 1000 and params["n_clusters"] == 20
     data = REPO / "data"
     if is_built("ei_spikes", data):

@@ -116,5 +116,5 @@ def test_cli_rejects_bad_network_before_nest(tmp_path, capsys):
     params.write_text(yaml.safe_dump({"ei_network": {**tiny("ei_network"), "n_clusters": 7}}))
     code = main(["run", "ei_network", "--params", str(params), "--data-dir", str(tmp_path / "data")])
     assert code == 2
-    assert "'N_E' parameter of ei_network must be a multiple of n_clusters=7" in capsys.readouterr().err
+    assert "The 'N_E' parameter of stage ei_network must be a multiple of n_clusters=7" in capsys.readouterr().err
     assert not (tmp_path / "data" / "ei_spikes.zarr").exists()

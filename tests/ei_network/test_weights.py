@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+
+from neurodata import stage_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +13,6 @@ from neurodata.ei_network import (
     base_weights,
     cluster_factors,
     clustered_weights,
-    default_network_params,
     psp_peak_per_pa,
     rbn_weights,
     rheobase_current,
@@ -29,7 +30,7 @@ def assert_sig6(actual, expected):
 
 @pytest.fixture
 def params():
-    return default_network_params()
+    return stage_params("ei_network")  # the default profile (params.yaml), the NEST example's network
 
 
 def test_psp_peak_reference():

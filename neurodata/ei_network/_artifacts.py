@@ -1,4 +1,7 @@
-"""Labelled xarray views of the EI-clustered network: spike table, weight matrices, rates."""
+"""The EI-network artifacts as labelled xarray objects: spike table, weight matrices, rates.
+
+Values only; ``units`` and ``long_name`` come from the contracts (:func:`neurodata.schemas.label`).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,11 @@ import numpy as np
 import xarray as xr
 
 from .._exceptions import ParamError
+from ..schemas import label
 from ._simulate import SimulationResult
 from ._weights import background_currents, clustered_weights, psp_peak_per_pa, rbn_weights, rheobase_current
 
 POPULATIONS = ("E", "I")
-
-
-def _var(dims: tuple[str, ...], values: Any, long_name: str, units: str | None = None) -> xr.Variable:
-    attrs = {"long_name": long_name}
-    if units is not None:
-        attrs["units"] = units
-    return xr.Variable(dims, values, attrs)
 
 
 def spikes_dataset(result: SimulationResult) -> xr.Dataset:
@@ -43,22 +40,19 @@ def spikes_dataset(result: SimulationResult) -> xr.Dataset:
     pop_names = np.array(POPULATIONS, dtype=object)[layout.population]
     ds = xr.Dataset(
         data_vars={
-            "time_ms": _var(("spike",), result.time_ms.astype(np.float64), "spike time after the warm-up", "ms"),
-            "neuron": _var(("spike",), result.neuron.astype(np.int64), "id of the spiking neuron (index into neuron_id)"),
-            "population": _var(("neuron_id",), pop_names, "population of the neuron (E or I)"),
-            "cluster": _var(("neuron_id",), layout.cluster.astype(np.int64), "cluster of the neuron"),
-            "background_current": _var(("neuron_id",), layout.background_current, "constant background input I_e", "pA"),
-            "v_init": _var(("neuron_id",), layout.v_init, "initial membrane potential", "mV"),
-            "stimulated": _var(("neuron_id",), layout.stimulated, "whether the neuron receives the step stimulus"),
-            "stim_start_ms": _var(("stim_window",), np.asarray(p["stim_starts"], dtype=np.float64),
-                                  "onset of the stimulus window after the warm-up", "ms"),
-            "stim_end_ms": _var(("stim_window",), np.asarray(p["stim_ends"], dtype=np.float64),
-                                "offset of the stimulus window after the warm-up", "ms"),
+            "time_ms": (("spike",), result.time_ms.astype(np.float64)),
+            "neuron": (("spike",), result.neuron.astype(np.int64)),
+            "population": (("neuron_id",), pop_names),
+            "cluster": (("neuron_id",), layout.cluster.astype(np.int64)),
+            "background_current": (("neuron_id",), layout.background_current),
+            "v_init": (("neuron_id",), layout.v_init),
+            "stimulated": (("neuron_id",), layout.stimulated),
+            "stim_start_ms": (("stim_window",), np.asarray(p["stim_starts"], dtype=np.float64)),
+            "stim_end_ms": (("stim_window",), np.asarray(p["stim_ends"], dtype=np.float64)),
         },
         coords={
-            "neuron_id": _var(("neuron_id",), np.arange(n, dtype=np.int64), "0-based neuron id (E first, cluster order)"),
-            "stim_window": _var(("stim_window",), np.arange(len(p["stim_starts"]), dtype=np.int64),
-                                "index of the stimulus window"),
+            "neuron_id": (("neuron_id",), np.arange(n, dtype=np.int64)),
+            "stim_window": (("stim_window",), np.arange(len(p["stim_starts"]), dtype=np.int64)),
         },
         attrs={
             "title": "EI-clustered network (Rostami et al. 2024) simulated with NEST: spikes after the warm-up",
@@ -69,7 +63,7 @@ def spikes_dataset(result: SimulationResult) -> xr.Dataset:
             "simtime_ms": float(p["simtime"]),
             "dt_ms": float(p["dt"]),
             "stim_amp_pA": float(p["stim_amp"]),
-            "stim_clusters": [int(c) for c in p["stim_clusters"]],
+            "stim_clusters": [int(c) for c in p["stim_clusters"] or []],
             "seed": int(p["seed"]),
             "threads": int(p["threads"]),
             "simulator": f"NEST {result.nest_version}",
@@ -77,7 +71,7 @@ def spikes_dataset(result: SimulationResult) -> xr.Dataset:
             "spike_time_convention": "end of the dt step in which V crossed threshold (NEST)",
         },
     )
-    return ds
+    return label(ds, "ei_spikes")
 
 
 def weights_dataset(params: Mapping[str, Any]) -> xr.Dataset:
@@ -110,30 +104,27 @@ def weights_dataset(params: Mapping[str, Any]) -> xr.Dataset:
     rheo = np.array([rheobase_current(params["tau_E"], params["E_L"], params["V_th_E"], c_m),
                      rheobase_current(params["tau_I"], params["E_L"], params["V_th_I"], c_m)])
     pp = ("post", "pre")
-    return xr.Dataset(
+    ds = xr.Dataset(
         data_vars={
-            "js": _var(pp, js, "RBN synaptic efficacy js (PSC amplitude times sqrt(N_E + N_I))", "pA"),
-            "base_weight": _var(pp, w["base"], "unclustered PSC amplitude j = s js / sqrt(N)", "pA"),
-            "in_cluster_weight": _var(pp, w["in_cluster"], "PSC amplitude within a cluster", "pA"),
-            "between_cluster_weight": _var(pp, w["between_cluster"], "PSC amplitude between clusters", "pA"),
-            "in_cluster_factor": _var(pp, w["plus"], "in-cluster clustering factor (J+ or p+)", "1"),
-            "between_cluster_factor": _var(pp, w["minus"], "between-cluster clustering factor (J- or p-)", "1"),
-            "conn_prob": _var(pp, prob, "baseline connection probability", "1"),
-            "in_cluster_conn_prob": _var(pp, w["p_in_cluster"],
-                                         "connection probability within a cluster (above 1: multapse rounds)", "1"),
-            "between_cluster_conn_prob": _var(pp, w["p_between_cluster"], "connection probability between clusters",
-                                              "1"),
-            "psp_peak_per_pA": _var(pp, psp, "peak PSP of a 1 pA exponential PSC", "mV/pA"),
-            "base_psp_peak": _var(pp, psp * w["base"], "peak PSP of the unclustered weight", "mV"),
-            "indegree": _var(pp, indegree, "expected number of inputs from the presynaptic population", "1"),
-            "rheobase": _var(("population",), rheo, "rheobase current", "pA"),
-            "background_current": _var(("population",), np.array(background_currents(params)),
-                                       "mean background DC input", "pA"),
+            "js": (pp, js),
+            "base_weight": (pp, w["base"]),
+            "in_cluster_weight": (pp, w["in_cluster"]),
+            "between_cluster_weight": (pp, w["between_cluster"]),
+            "in_cluster_factor": (pp, w["plus"]),
+            "between_cluster_factor": (pp, w["minus"]),
+            "conn_prob": (pp, prob),
+            "in_cluster_conn_prob": (pp, w["p_in_cluster"]),
+            "between_cluster_conn_prob": (pp, w["p_between_cluster"]),
+            "psp_peak_per_pA": (pp, psp),
+            "base_psp_peak": (pp, psp * w["base"]),
+            "indegree": (pp, indegree),
+            "rheobase": (("population",), rheo),
+            "background_current": (("population",), np.array(background_currents(params))),
         },
         coords={
-            "post": _var(("post",), np.array(POPULATIONS, dtype=object), "postsynaptic population"),
-            "pre": _var(("pre",), np.array(POPULATIONS, dtype=object), "presynaptic population"),
-            "population": _var(("population",), np.array(POPULATIONS, dtype=object), "population"),
+            "post": (("post",), np.array(POPULATIONS, dtype=object)),
+            "pre": (("pre",), np.array(POPULATIONS, dtype=object)),
+            "population": (("population",), np.array(POPULATIONS, dtype=object)),
         },
         attrs={
             "title": "Block weight matrices of the EI-clustered network (Rostami et al. 2024, Eqs. 7-10)",
@@ -144,6 +135,7 @@ def weights_dataset(params: Mapping[str, Any]) -> xr.Dataset:
             "index_convention": "row = postsynaptic population, column = presynaptic population",
         },
     )
+    return label(ds, "ei_weights")
 
 
 def rates_dataset(spikes: xr.Dataset, bin_ms: float = 50.0) -> xr.Dataset:
@@ -209,25 +201,22 @@ def rates_dataset(spikes: xr.Dataset, bin_ms: float = 50.0) -> xr.Dataset:
 
     stim_clusters = np.zeros(q, dtype=bool)
     stim_clusters[np.asarray(spikes.attrs.get("stim_clusters", []), dtype=np.int64)] = True
-    return xr.Dataset(
+    ds = xr.Dataset(
         data_vars={
-            "rate": _var(("population", "cluster", "epoch"), rate, "mean firing rate per neuron in the epoch", "Hz"),
-            "population_rate": _var(("population",), population_rate, "mean firing rate over the whole recording",
-                                    "Hz"),
-            "rate_time": _var(("population", "cluster", "time_ms"), rate_time, "mean firing rate per neuron in a time bin",
-                              "Hz"),
-            "stimulated": _var(("cluster",), stim_clusters, "whether the cluster's E neurons receive the stimulus"),
-            "n_neurons": _var(("population", "cluster"), n_neurons.astype(np.int64), "number of neurons in the group"),
-            "epoch_duration_ms": _var(("epoch",), np.asarray(durations, dtype=float), "total duration of the epoch",
-                                      "ms"),
+            "rate": (("population", "cluster", "epoch"), rate),
+            "population_rate": (("population",), population_rate),
+            "rate_time": (("population", "cluster", "time_ms"), rate_time),
+            "stimulated": (("cluster",), stim_clusters),
+            "n_neurons": (("population", "cluster"), n_neurons.astype(np.int64)),
+            "epoch_duration_ms": (("epoch",), np.asarray(durations, dtype=float)),
             "stim_start_ms": spikes["stim_start_ms"].variable.copy(),
             "stim_end_ms": spikes["stim_end_ms"].variable.copy(),
         },
         coords={
-            "population": _var(("population",), np.array(POPULATIONS, dtype=object), "population"),
-            "cluster": _var(("cluster",), np.arange(q, dtype=np.int64), "cluster index"),
-            "epoch": _var(("epoch",), np.array([name for name, _, _ in epochs], dtype=object), "baseline (outside) or stimulus (inside windows)"),
-            "time_ms": _var(("time_ms",), edges[:-1] + widths / 2.0, "centre of the time bin after the warm-up", "ms"),
+            "population": (("population",), np.array(POPULATIONS, dtype=object)),
+            "cluster": (("cluster",), np.arange(q, dtype=np.int64)),
+            "epoch": (("epoch",), np.array([name for name, _, _ in epochs], dtype=object)),
+            "time_ms": (("time_ms",), edges[:-1] + widths / 2.0),
             "stim_window": spikes["stim_window"].variable.copy(),
         },
         attrs={
@@ -239,3 +228,4 @@ def rates_dataset(spikes: xr.Dataset, bin_ms: float = 50.0) -> xr.Dataset:
             "window_convention": "a spike stamped t is in a stimulus window when start < t <= end",
         },
     )
+    return label(ds, "ei_rates")
