@@ -67,10 +67,10 @@ def data_dir() -> Path:
     configured = get_options()["data_dir"]
     if configured is not None:
         return Path(configured)
-    from ._paths import project_root
+    from ._paths import is_checkout, project_root
 
     root = project_root(required=False)
-    return (root if root is not None else Path.cwd()) / "data"
+    return (root if is_checkout(root) else Path.cwd()) / "data"
 
 
 class set_options:  # noqa: N801  (used as a function and as a context manager, like xarray's)

@@ -1,25 +1,44 @@
-"""Where the checkout is: the folder holding catalog/catalog.yaml, params.yaml and dvc.yaml."""
+"""Where the registry is: the folder holding catalog/catalog.yaml, dvc.yaml, params.yaml and schemas/.
+
+Three places, in order: a checkout at or above the working directory; the checkout this
+package was installed from (an editable install); the copies of the registry files an
+installed wheel carries (``neurodata/_registry_data``: catalog, contracts, default params, no
+data). Only a checkout has a ``data/`` folder of its own (:func:`is_checkout`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 _MARKERS = ("catalog/catalog.yaml", "dvc.yaml")
+PACKAGED = Path(__file__).resolve().parent / "_registry_data"
+
+
+def _holds_registry(folder: Path) -> bool:
+    return all((folder / m).is_file() for m in _MARKERS)
 
 
 def project_root(start: str | Path | None = None, *, required: bool = True) -> Path | None:
-    """Return the nearest folder at or above *start* (default: the working directory) that holds
-    a neurodata checkout, or, failing that, the checkout this package was installed from."""
-    candidates = [Path(start or Path.cwd()).resolve()]
-    candidates.append(Path(__file__).resolve().parent.parent)
+    """The nearest folder at or above *start* (default: the working directory) that holds a
+    neurodata checkout; else the checkout this package was installed from; else the registry
+    files packaged in the wheel."""
+    candidates = [Path(start or Path.cwd()).resolve(), Path(__file__).resolve().parent.parent]
     for first in candidates:
         for folder in (first, *first.parents):
-            if all((folder / m).is_file() for m in _MARKERS):
+            if _holds_registry(folder):
                 return folder
+    if _holds_registry(PACKAGED):
+        return PACKAGED
     if required:
         msg = (
-            f"No neurodata checkout found at or above {candidates[0]} (looked for {' and '.join(_MARKERS)}). "
-            "Run from inside the repository or pass the path explicitly."
+            f"No neurodata checkout found at or above {candidates[0]} (looked for {' and '.join(_MARKERS)}), "
+            "and this installation carries no registry files. Run from inside the repository, pass repo=, "
+            "or install neurodata from a wheel."
         )
         raise FileNotFoundError(msg)
     return None
+
+
+def is_checkout(root: Path | None) -> bool:
+    """Whether *root* is a working checkout (with a data folder of its own), not the packaged registry."""
+    return root is not None and Path(root).resolve() != PACKAGED.resolve()

@@ -13,7 +13,7 @@ from intake.readers.readers import BaseReader
 
 from . import _options
 from ._exceptions import UnknownArtifact, UnknownName
-from ._paths import project_root
+from ._paths import is_checkout, project_root
 
 __all__ = ["ArtifactReader", "NeurodataCatalog", "catalog_path", "check_entry", "entry_names", "open_catalog"]
 
@@ -131,7 +131,8 @@ class ArtifactReader(BaseReader):
             obj = open_artifact(artifact, rev=revision, repo=root, chunks=chunks)
         else:
             configured = _options.get_options()["data_dir"]
-            obj = open_artifact(artifact, data_dir=configured or root / "data", chunks=chunks)
+            data_dir = configured or (root / "data" if is_checkout(root) else _options.data_dir())
+            obj = open_artifact(artifact, data_dir=data_dir, chunks=chunks)
         if node not in (None, ""):
             if node not in obj.children:
                 msg = f"Artifact {artifact!r} has no node {node!r}. Nodes: {sorted(obj.children)}."
