@@ -68,11 +68,12 @@ class BurstWindows(ArtifactDataset):
             msg = f"The 'kind' parameter of BurstWindows must be one of {list(_INPUTS)}. Got {kind!r} instead."
             raise ParamError(msg)
         if split is not None and split not in _SPLITS:
-            msg = f"The 'split' parameter of BurstWindows must be one of {list(_SPLITS)} or None. Got {split!r} instead."
+            msg = (f"The 'split' parameter of BurstWindows must be one of {list(_SPLITS)} or None. "
+                   f"Got {split!r} instead.")
             raise ParamError(msg)
         self.window, self.kind, self.split = int(window), kind, split
-        super().__init__("burst_windows", sample_dim="sample", node=f"window_{self.window}", inputs={kind: _INPUTS[kind]},
-                         targets="label", where={"split": split} if split else None, data_dir=data_dir, rev=rev,
+        super().__init__("burst_windows", sample_dim="sample", node=f"window_{self.window}",
+                         inputs={kind: _INPUTS[kind]}, targets="label", where={"split": split} if split else None, data_dir=data_dir, rev=rev,
                          dtypes={kind: torch.float32}, transform=transform, cache_mib=cache_mib)
 
     @property

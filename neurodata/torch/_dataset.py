@@ -238,7 +238,40 @@ class ArtifactDataset(Dataset):
         block = self._cache.get(b, self._read_block)
         j = int(self.positions[item]) - int(self._starts[b])
         # Copies: a transform working in place must not write into the cached block.
-        sample = {key: torch.from_numpy(np.array(values[j])) for key, values in block.items()}
+        return self._transformed({key: torch.from_numpy(np.array(values[j])) for key, values in block.items()})
+
+    def __getitems__(self, items: list[int]) -> list[dict[str, torch.Tensor]]:
+        """Samples *items*, as ``[self[i] for i in items]``: what a DataLoader asks for one batch.
+
+        Without a transform the tensors are views of the cached blocks, which the DataLoader's
+        collate copies into the batch (a custom ``collate_fn`` must not write into them); with
+        one, each key of a block is gathered once (one copy) for the transform to own.
+        """
+        index = np.asarray(items)
+        n = len(self)
+        if index.dtype.kind not in "iu" or index.ndim != 1:
+            return [self[i] for i in items]   # the per-item checks raise the right error
+        bad = index[(index < -n) | (index >= n)]
+        if bad.size:
+            self[int(bad[0])]
+        index = index % max(n, 1)
+        blocks = self._block_of[index]
+        rows = self.positions[index] - self._starts[blocks]
+        samples: list[dict[str, torch.Tensor]] = [{} for _ in items]
+        _, first = np.unique(blocks, return_index=True)
+        for b in blocks[np.sort(first)]:   # in the order met: the last block stays cached for the next batch
+            where = np.flatnonzero(blocks == b)
+            block = self._cache.get(int(b), self._read_block)
+            r = rows[where]
+            if self.transform is None:
+                tensors = {key: torch.from_numpy(values) for key, values in block.items()}
+            else:
+                tensors, r = {key: torch.from_numpy(values[r]) for key, values in block.items()}, range(r.size)
+            for s, j in zip(where.tolist(), r, strict=True):
+                samples[s] = {key: t[int(j)] for key, t in tensors.items()}
+        return samples if self.transform is None else [self._transformed(s) for s in samples]
+
+    def _transformed(self, sample: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.transform is None:
             return sample
         if callable(self.transform):

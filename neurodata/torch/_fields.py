@@ -92,7 +92,8 @@ def _numpy_dtype(value: Any, key: str, owner: str) -> np.dtype:
     try:
         return np.dtype(value)
     except TypeError as err:
-        msg = f"The 'dtypes' parameter of {owner} gives key {key!r} the dtype {value!r}; expected a torch or numpy dtype."
+        msg = (f"The 'dtypes' parameter of {owner} gives key {key!r} the dtype {value!r}; "
+               f"expected a torch or numpy dtype.")
         raise ParamError(msg) from err
 
 

@@ -69,7 +69,8 @@ class GFRBinned(ArtifactDataset):
         if stimuli is not None:
             bad = [s for s in stimuli if s not in _STIMULI]
             if isinstance(stimuli, str) or bad:
-                msg = f"The 'stimuli' parameter of GFRBinned must be a list of {list(_STIMULI)}. Got {stimuli!r} instead."
+                msg = (f"The 'stimuli' parameter of GFRBinned must be a list of {list(_STIMULI)}. "
+                       f"Got {stimuli!r} instead.")
                 raise ParamError(msg)
             where["stimulus_name"] = list(stimuli)
         if cells is not None:

@@ -38,14 +38,17 @@ class BlockShuffleSampler(Sampler[int]):
     >>> loader = DataLoader(ds, batch_size=32, sampler=BlockShuffleSampler(ds, seed=0), num_workers=2)  # doctest: +SKIP
     """
 
-    def __init__(self, dataset: ArtifactDataset, *, blocks_per_group: int | None = None, seed: int | None = None) -> None:
+    def __init__(self, dataset: ArtifactDataset, *, blocks_per_group: int | None = None,
+                 seed: int | None = None) -> None:
         if not isinstance(dataset, ArtifactDataset):
-            msg = f"The 'dataset' parameter of BlockShuffleSampler must be an ArtifactDataset. Got {type(dataset).__name__} instead."
+            msg = (f"The 'dataset' parameter of BlockShuffleSampler must be an ArtifactDataset. "
+                   f"Got {type(dataset).__name__} instead.")
             raise ParamError(msg)
         if blocks_per_group is None:
             blocks_per_group = max(1, dataset.cache_info().max_bytes // max(dataset.block_nbytes, 1))
         if not isinstance(blocks_per_group, int | np.integer) or blocks_per_group < 1:
-            msg = f"The 'blocks_per_group' parameter of BlockShuffleSampler must be an int >= 1. Got {blocks_per_group!r} instead."
+            msg = (f"The 'blocks_per_group' parameter of BlockShuffleSampler must be an int >= 1. "
+                   f"Got {blocks_per_group!r} instead.")
             raise ParamError(msg)
         self.blocks_per_group = int(blocks_per_group)
         self._rng = np.random.default_rng(seed)

@@ -118,7 +118,8 @@ def catalog_source(entry: str, catalog: Any = None, **params: Any) -> Source:
     if params:
         cat = cat(**params)
     if entry not in cat.entries:
-        msg = f"The 'entry' parameter of ArtifactDataset.from_catalog must be one of {sorted(cat.entries)}. Got {entry!r} instead."
+        msg = (f"The 'entry' parameter of ArtifactDataset.from_catalog must be one of {sorted(cat.entries)}. "
+               f"Got {entry!r} instead.")
         raise ParamError(msg)
     reader = getattr(cat, entry)
     if not isinstance(reader, ArtifactReader):

@@ -48,9 +48,8 @@ def test_a_shuffled_epoch_reads_each_block_once_when_the_data_fit(ml_data, cache
     for _ in range(2):
         for _batch in loader:
             pass
-    info = ds.cache_info()
-    assert info.hits + info.misses == 2 * len(ds)
+    info = ds.cache_info()   # one lookup per block a batch touches
     if cache_mib:
-        assert info.misses == ds.n_blocks == 3
+        assert info.misses == ds.n_blocks == 3 and info.hits > 0
     else:   # one block held: a shuffled order comes back to blocks it has dropped
         assert info.misses > 2 * ds.n_blocks

@@ -181,3 +181,30 @@ def test_in_memory_values_match_the_store(ml_data, layout):
     for i in (0, 6, 11):
         for key in ("synapse_activation", "vt_max_per_ms"):
             assert torch.equal(stored[i][key], memory[i][key])
+
+
+def zero_activations(sample):
+    sample["synapse_activation"].mul_(0)   # in place, on purpose
+    return sample
+
+
+def test_a_batch_of_items_equals_the_items_one_by_one(ml_data):
+    ds = ann(ml_data, extras="batch")
+    items = [11, 0, 6, -1, 4, 5]           # blocks 2, 0, 1, 2, 0, 1
+    batch = ds.__getitems__(items)
+    assert len(batch) == len(items)
+    for i, sample in zip(items, batch, strict=True):
+        assert all(torch.equal(sample[k], ds[i][k]) for k in ds.keys)
+    assert ds.cache_info().misses == 3
+    with pytest.raises(IndexError, match="index 12 is out of range for 12 samples"):
+        ds.__getitems__([0, 12])
+    with pytest.raises(TypeError, match="indices must be integers"):
+        ds.__getitems__([0.5])
+
+
+def test_a_batch_transform_gets_copies(ml_data):
+    ds = ann(ml_data, transform=zero_activations)
+    assert all(s["synapse_activation"].sum() == 0 for s in ds.__getitems__([1, 2, 7]))
+    plain = ann(ml_data)
+    plain._cache = ds._cache                  # the same cached blocks, read without the transform
+    assert plain[2]["synapse_activation"][0, 0].tolist() == [2000, 2001, 2002, 2003]
