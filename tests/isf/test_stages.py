@@ -88,14 +88,14 @@ def test_torch_dataset_through_dataloader(built):
     ds = ANNBatches(built / "ann_batches.zarr")
     ann = xr.open_zarr(built / "ann_batches.zarr")
     assert len(ds) == 12
-    x, y = ds[7]
+    x = ds[7]["synapse_activation"]
     assert x.shape == (2, ann.sizes["spatial_bin"], 100) and x.dtype == torch.float32
     np.testing.assert_array_equal(x.numpy(), ann["synapse_activation"].values[7])
-    batch_x, batch_y = next(iter(DataLoader(ds, batch_size=5)))
-    assert batch_x.shape == (5, 2, ann.sizes["spatial_bin"], 100)
-    assert set(batch_y) == {"ap", "isi", "vt_max_per_ms"} and batch_y["isi"].shape == (5, 100)
-    np.testing.assert_array_equal(batch_y["ap"].numpy(), ann["ap"].values[:5].astype(np.float32))
-    with pytest.raises(IndexError, match="out of range for 12 trials"):
+    batch = next(iter(DataLoader(ds, batch_size=5)))
+    assert batch["synapse_activation"].shape == (5, 2, ann.sizes["spatial_bin"], 100)
+    assert set(batch) == {"synapse_activation", "ap", "isi", "vt_max_per_ms"} and batch["isi"].shape == (5, 100)
+    np.testing.assert_array_equal(batch["ap"].numpy(), ann["ap"].values[:5].astype(np.float32))
+    with pytest.raises(IndexError, match="out of range for 12 samples"):
         ds[12]
 
 
