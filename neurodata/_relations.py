@@ -129,13 +129,13 @@ class _Evaluator:
 
     def _Name(self, node: ast.Name) -> Any:
         if node.id not in self.ds.variables:
-            msg = f"relation {self.text!r} names {node.id!r}, which the artifact does not have"
+            msg = f"names {node.id!r}, which the artifact does not have"
             raise KeyError(msg)
         return self.ds[node.id]
 
     def _Attribute(self, node: ast.Attribute) -> Any:
         if node.attr not in self.attrs:
-            msg = f"relation {self.text!r} needs attr {node.attr!r}, which the artifact does not have"
+            msg = f"needs attr {node.attr!r}, which the artifact does not have"
             raise KeyError(msg)
         value = self.attrs[node.attr]
         try:

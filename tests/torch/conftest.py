@@ -79,7 +79,7 @@ def window_node(window: int) -> xr.Dataset:
 
 
 def burst_windows() -> xr.DataTree:
-    root = xr.Dataset(attrs={"gap_spikes": 20, "windows": "5,10", "split_seed": 0, "n_onsets_used": 15,
+    root = xr.Dataset(attrs={"gap_spikes": 20, "windows": "5,10", "split_seed": 0, "split_fractions": "0.34,0.33,0.33", "n_onsets_used": 15,
                              "detector": "avalanche"})
     return xr.DataTree.from_dict({"/": root, "window_5": window_node(5), "window_10": window_node(10)})
 
