@@ -1,21 +1,44 @@
-"""The intake 2 catalog of the checkout (catalog/catalog.yaml) and the readers its entries use."""
+"""The intake 2 catalog of a neurodata registry (``catalog/catalog.yaml``) and the readers it uses.
+
+A registry is a git + DVC repository of neurodata: this checkout, another checkout, or a remote
+repository (a path or URL) read at any revision, as ``dvc.api`` reads it. The catalog's
+parameters are checked: an unknown one is an error listing the valid ones, and the allowed
+values of keyed parameters (``window``, ``bin_size``, ...) come from what the registry's
+``params.yaml`` builds (``metadata.parameter_options`` in the catalog names where).
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
-
-import difflib
 
 from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
 from . import _options
-from ._exceptions import UnknownArtifact, UnknownName
+from ._exceptions import ParamError, UnknownArtifact, UnknownName
 from ._paths import is_checkout, project_root
 
-__all__ = ["ArtifactReader", "NeurodataCatalog", "catalog_path", "check_entry", "entry_names", "open_catalog"]
+__all__ = [
+    "ArtifactReader",
+    "GFRModelReader",
+    "NeurodataCatalog",
+    "catalog_path",
+    "check_entry",
+    "entry_names",
+    "open_catalog",
+]
+
+CATALOG_FILE = "catalog/catalog.yaml"
+
+
+def catalog_path(start: str | Path | None = None) -> Path:
+    """``catalog/catalog.yaml`` of the checkout at or above *start* (default: working directory)."""
+    return Path(project_root(start, required=True)) / CATALOG_FILE  # type: ignore[arg-type]
 
 
 def _unknown_entry(cat: Catalog, name: object) -> UnknownArtifact:
@@ -26,7 +49,7 @@ def _unknown_entry(cat: Catalog, name: object) -> UnknownArtifact:
     return UnknownArtifact(msg)
 
 
-def check_entry(cat: Catalog, name: str) -> object:
+def check_entry(cat: Catalog, name: str) -> Any:
     """The catalog entry (reader description) *name*; else :class:`neurodata.UnknownArtifact`
     naming the nearest entries."""
     if name not in cat.entries:
@@ -34,40 +57,79 @@ def check_entry(cat: Catalog, name: str) -> object:
     return cat.entries[name]
 
 
-class NeurodataCatalog(Catalog):
-    """intake's Catalog, with errors that name the nearest entries instead of a bare KeyError."""
+def parameter_options(cat: Catalog, params: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The allowed values of the catalog's keyed parameters, read from the registry's params.
 
-    def __getitem__(self, item: str) -> object:
+    The catalog's ``metadata.parameter_options`` maps each parameter to ``"<section>.<key>"``
+    (a list in params.yaml) or ``"<section>.<key>[i]"`` (the i-th item of each of its items).
+    """
+    options = {}
+    for name, where in ((cat.metadata or {}).get("parameter_options") or {}).items():
+        match = re.fullmatch(r"(\w+)\.(\w+)(?:\[(\d+)\])?", where)
+        if match is None:
+            continue
+        section, key, index = match.groups()
+        values = (params.get(section) or {}).get(key)
+        if isinstance(values, list):
+            options[name] = sorted({v[int(index)] if index is not None else v for v in values})
+    return options
+
+
+class NeurodataCatalog(Catalog):
+    """intake's Catalog, with errors that name the nearest entries and check every parameter.
+
+    ``registry_params`` (the registry's params.yaml, set by :func:`open_catalog`) gives the
+    allowed values of keyed parameters such as ``window``.
+    """
+
+    registry_params: Mapping[str, Any] = {}
+
+    def __getitem__(self, item: str) -> Any:
         if isinstance(item, str) and item not in self.aliases and item not in self.entries and item not in self.data:
             raise _unknown_entry(self, item)
         return super().__getitem__(item)
 
-    def __getattr__(self, item: str) -> object:
+    def __getattr__(self, item: str) -> Any:
         if item.startswith("_"):
             raise AttributeError(item)
         return self[item]
 
-    def __call__(self, **kwargs: object) -> NeurodataCatalog:
+    def __call__(self, **kwargs: Any) -> NeurodataCatalog:
+        valid = sorted(k for k in self.user_parameters if k.isidentifier() and not k.isupper())
+        unknown = sorted(set(kwargs) - set(valid))
+        if unknown:
+            msg = f"Unknown catalog parameter(s) {unknown}. Valid parameters: {valid}."
+            raise ParamError(msg)
+        allowed = parameter_options(self, self.registry_params)
+        for name, value in kwargs.items():
+            if name in allowed and value not in allowed[name]:
+                msg = (f"The catalog parameter {name!r} must be one of {allowed[name]} (what this registry's "
+                       f"params.yaml builds). Got {value!r} instead.")
+                raise ParamError(msg)
         new = super().__call__(**kwargs)
         new.__class__ = NeurodataCatalog
+        new.registry_params = self.registry_params
         return new
 
 
-def catalog_path(start: str | Path | None = None) -> Path:
-    """``catalog/catalog.yaml`` of the checkout at or above *start* (default: working directory)."""
-    return Path(project_root(start, required=True)) / "catalog" / "catalog.yaml"  # type: ignore[arg-type]
-
-
-def open_catalog(path: str | Path | None = None, **params: Any) -> Any:
-    """Open the neurodata intake catalog.
+def open_catalog(path: str | Path | None = None, *, repo: str | Path | None = None, rev: str | None = None,
+                 **params: Any) -> NeurodataCatalog:
+    """Open the intake catalog of a neurodata registry.
 
     Parameters
     ----------
     path : path, optional
         A catalog file, or any folder inside a checkout (default: the working directory,
-        falling back to the checkout neurodata was installed from).
+        falling back to the checkout neurodata was installed from, then to the catalog an
+        installed wheel carries).
+    repo : str or path, optional
+        A neurodata registry to read from anywhere: a git URL or the path of a repository
+        (as ``dvc.api``); its catalog and its artifacts are read at *rev*.
+    rev : str, optional
+        A git revision (tag, branch, commit): read the artifacts as built at it (through DVC,
+        from the local cache or the registry's remote).
     **params
-        Catalog parameters, e.g. ``rev="v1"`` or ``window=50``.
+        Catalog parameters, e.g. ``window=50`` or ``bin_size=20``.
 
     Examples
     --------
@@ -76,11 +138,25 @@ def open_catalog(path: str | Path | None = None, **params: Any) -> Any:
     >>> "adex_we_sweep" in cat.entries
     True
     """
-    import intake
+    import yaml
 
-    file = Path(path) if path is not None and Path(path).is_file() else catalog_path(path)
-    cat = intake.from_yaml_file(str(file))
-    cat.__class__ = NeurodataCatalog  # same state, friendlier lookups
+    if repo is not None:
+        from dvc.api import DVCFileSystem
+
+        fs = DVCFileSystem(str(repo), rev=rev or None)
+        cat = Catalog.from_dict(yaml.safe_load(fs.read_text(CATALOG_FILE)))
+        registry_params = yaml.safe_load(fs.read_text("params.yaml")) or {}
+        cat.user_parameters["CATALOG_DIR"] = ""
+        defaults = {"repo": str(repo), "rev": rev or ""}
+    else:
+        file = Path(path) if path is not None and Path(path).is_file() else catalog_path(path)
+        cat = Catalog.from_yaml_file(str(file))
+        params_file = file.parent.parent / "params.yaml"
+        registry_params = yaml.safe_load(params_file.read_text()) if params_file.is_file() else {}
+        defaults = {"rev": rev} if rev else {}
+    cat.__class__ = NeurodataCatalog
+    cat.registry_params = registry_params
+    params = {**defaults, **params}
     return cat(**params) if params else cat
 
 
@@ -94,8 +170,25 @@ def _local_path(url: str) -> Path:
     return Path(parsed.path if parsed.scheme in ("file", "") else url)
 
 
+def _open(artifact: str, *, revision: str, registry: str, catalog_dir: str | None, **kwargs: Any) -> Any:
+    """Open *artifact* of the catalog's registry: another repository, a revision, or the working tree."""
+    from .store import open_artifact
+
+    if registry:
+        return open_artifact(artifact, rev=revision or None, repo=registry, **kwargs)
+    root = _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
+    if revision:
+        return open_artifact(artifact, rev=revision, repo=root, **kwargs)
+    configured = _options.get_options()["data_dir"]
+    data_dir = configured or (root / "data" if is_checkout(root) else _options.data_dir())
+    return open_artifact(artifact, data_dir=data_dir, **kwargs)
+
+
 class ArtifactReader(BaseReader):
-    """Reads a neurodata artifact: a Dataset, or a DataTree for keyed artifacts.
+    """Reads a neurodata artifact: a Dataset, or one node of a DataTree, or the whole DataTree.
+
+    Reads go through :func:`neurodata.open_artifact`: every chunk is checked against the
+    store's manifest, and a handle never mixes two builds.
 
     Parameters (catalog kwargs)
     ---------------------------
@@ -104,40 +197,55 @@ class ArtifactReader(BaseReader):
     revision : str
         Git revision to read at through DVC; empty reads the working tree. (Not named
         ``rev``: intake 2 drops a reader kwarg that shares a catalog parameter's name.)
+    registry : str
+        Another registry (git URL or path) to read from (catalog parameter ``repo``; a kwarg
+        named like a catalog parameter would be dropped by intake 2); empty: the catalog's own.
     catalog_dir : str
         ``{CATALOG_DIR}``; the checkout is its parent.
-    select : dict, optional
-        Indexers applied with ``.sel`` after opening (e.g. ``{"window": 50}``); for a
-        DataTree, ``node`` picks one child node as a Dataset.
+    node : str, optional
+        For a DataTree, the child node to return as a Dataset (e.g. ``window_{window}``).
     """
 
     output_instance = "xarray:Dataset"
     imports = {"xarray", "zarr"}
 
-    def _read(
-        self,
-        artifact: str,
-        revision: str = "",
-        catalog_dir: str | None = None,
-        node: str | None = None,
-        select: dict[str, Any] | None = None,
-        chunks: Any = None,
-        **kwargs: Any,
-    ) -> Any:
-        from .store import open_artifact
-
-        root = _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
-        if revision:
-            obj = open_artifact(artifact, rev=revision, repo=root, chunks=chunks)
-        else:
-            configured = _options.get_options()["data_dir"]
-            data_dir = configured or (root / "data" if is_checkout(root) else _options.data_dir())
-            obj = open_artifact(artifact, data_dir=data_dir, chunks=chunks)
+    def _read(self, artifact: str, revision: str = "", registry: str = "", catalog_dir: str | None = None,
+              node: str | None = None, chunks: Any = None, **kwargs: Any) -> Any:
+        obj = _open(artifact, revision=revision, registry=registry, catalog_dir=catalog_dir,
+                    **({} if chunks is None else {"chunks": chunks}))
         if node not in (None, ""):
             if node not in obj.children:
                 msg = f"Artifact {artifact!r} has no node {node!r}. Nodes: {sorted(obj.children)}."
                 raise UnknownName(msg)
             obj = obj[node].to_dataset()
-        if select:
-            obj = obj.sel(**select)
         return obj
+
+
+class GFRModelReader(BaseReader):
+    """Reads ``gfr_params`` and returns the fitted ``GFR`` torch module of one cell and key.
+
+    Parameters (catalog kwargs)
+    ---------------------------
+    cell : int or str
+        Specimen id (catalog parameter ``cell_id``); 0 picks the first included cell of the key.
+    key_bin_size, key_activation_bin_size : int or str
+        The key in ms (catalog parameters ``bin_size`` and ``activation_bin_size``; a kwarg
+        named like a catalog parameter would replace that parameter's default in intake 2).
+    revision, registry, catalog_dir : str
+        As for :class:`ArtifactReader`.
+    """
+
+    output_instance = "torch.nn:Module"
+    imports = {"torch", "xarray", "zarr"}
+
+    def _read(self, cell: Any = 0, key_bin_size: Any = 20, key_activation_bin_size: Any = 20, revision: str = "",
+              registry: str = "", catalog_dir: str | None = None, artifact: str = "gfr_params", **kwargs: Any) -> Any:
+        from .gfr import first_included_cell, load_gfr_model
+
+        tree = _open(artifact, revision=revision, registry=registry, catalog_dir=catalog_dir)
+        try:
+            key = (int(key_bin_size), int(key_activation_bin_size))
+            cell = int(cell) or first_included_cell(tree, *key)
+            return load_gfr_model(tree, cell, *key).eval()
+        finally:
+            tree.close()

@@ -429,6 +429,27 @@ def verify_artifact(name: str, *, data_dir: str | Path | None = None, deep: bool
     return verify_store(path, artifact=name, deep=deep)
 
 
+def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, chunks: Any, consolidated: bool) -> Any:
+    """Open *name* as built at *rev* of *repo* (a path or git URL; default: this checkout) through DVC."""
+    from dvc.api import DVCFileSystem
+
+    from ._verified_store import open_remote
+
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        check_artifact_name(name)
+    where = str(repo) if repo is not None else str(project_root(required=True))
+    fs = DVCFileSystem(where, rev=rev or None)
+    relative = f"data/{name}.zarr"
+    if not fs.exists(f"{relative}/zarr.json"):
+        built = sorted(p.rsplit("/", 1)[-1].removesuffix(".zarr") for p in fs.ls("data", detail=False)
+                       if p.endswith(".zarr")) if fs.exists("data") else []
+        msg = (f"Artifact {name!r} was not built (or not tracked by DVC) at revision {rev or 'HEAD'!r} of {where}. "
+               f"Artifacts there: {built}.")
+        raise ArtifactNotBuilt(msg)
+    store = open_remote(fs.get_mapper(relative), artifact=name)
+    return _open_store(store, chunks=chunks, consolidated=consolidated)
+
+
 def open_artifact(
     name: str,
     *,
@@ -451,11 +472,13 @@ def open_artifact(
         An artifact name (see :func:`known_artifacts`).
     rev : str, optional
         A git revision (commit, tag, branch): read the artifact as it was built at that
-        revision, through DVC (from the local cache or the default remote).
+        revision, through DVC (from the local cache or the registry's remote), from any
+        working directory.
     data_dir : path, optional
         Where to look in the working tree (default: option ``data_dir``).
-    repo : path, optional
-        The repository for *rev* (default: this checkout).
+    repo : str or path, optional
+        A neurodata registry: a git URL or the path of a repository, as ``dvc.api`` takes
+        it (default: this checkout); read at *rev* (default: its HEAD).
     chunks : optional
         Passed to xarray: default ``{}`` (dask, the stored chunks); None reads numpy arrays.
     verify : bool, default False
@@ -476,20 +499,8 @@ def open_artifact(
     from ._verified_store import open_local, open_remote
 
     chunks = {} if chunks is _STORED_CHUNKS else chunks
-    if rev:
-        if not (isinstance(name, str) and _NAME.fullmatch(name)):
-            check_artifact_name(name)
-        root = Path(repo) if repo is not None else Path(project_root(required=True))  # type: ignore[arg-type]
-        store_dir = artifact_path(name, data_dir) if data_dir is not None else root / "data" / f"{name}.zarr"
-        relative = os.path.relpath(store_dir, root)
-        from dvc.api import DVCFileSystem
-
-        fs = DVCFileSystem(str(root), rev=rev)
-        if not fs.exists(f"{relative}/zarr.json"):
-            msg = f"Artifact {name!r} was not built (or not tracked by DVC) at revision {rev!r} of {root}."
-            raise ArtifactNotBuilt(msg)
-        store = open_remote(fs.get_mapper(relative), artifact=name)
-        return _open_store(store, chunks=chunks, consolidated=consolidated)
+    if rev or repo is not None:
+        return _open_at_revision(name, rev=rev, repo=repo, chunks=chunks, consolidated=consolidated)
     name = check_artifact_name(name)
     path = artifact_path(name, data_dir)
     if not is_built(name, data_dir):

@@ -1,6 +1,6 @@
 """GFR dataset: synthetic Allen-like cells, batched fitting of generalized firing-rate neurons, the loader."""
 
-from ._dataset import df_from_json, load_gfr_model, to_json
+from ._dataset import df_from_json, first_included_cell, load_gfr_model, to_json
 from ._fit import FitConfig, explained_variance_ratio
 from ._pipeline import KEYS
 from ._population import make_population
@@ -26,6 +26,7 @@ __all__ = [
     "PolynomialActivation",
     "bin_sweep",
     "df_from_json",
+    "first_included_cell",
     "explained_variance_ratio",
     "load_gfr_model",
     "make_population",

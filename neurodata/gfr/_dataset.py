@@ -150,6 +150,26 @@ def df_from_json(json_list: list[Mapping[str, Any]]) -> dict[tuple[int, int], pd
     return {k: pd.DataFrame(v, columns=list(DF_COLUMNS)) for k, v in rows.items()}
 
 
+def first_included_cell(tree: Any, bin_size: int, activation_bin_size: int) -> int:
+    """The specimen id of the first cell a key's selection kept (0 when none or no such key).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The ``gfr_params`` artifact.
+    bin_size, activation_bin_size : int
+        The key [ms].
+    """
+    import numpy as np
+
+    name = node_name(bin_size, activation_bin_size)
+    if name not in tree.children:
+        return 0
+    node = tree[name].to_dataset(inherit=False)
+    included = np.flatnonzero(np.asarray(node["included"].values))
+    return int(node["cell"].values[included[0]]) if included.size else 0
+
+
 def load_gfr_model(dataset: Any, cell_id: int, bin_size: int, activation_bin_size: int) -> Any:
     """The fitted GFR module of one cell and key.
 
