@@ -18,7 +18,7 @@ _G_HVA_M, _G_HVA_H, _G_LVA_M, _G_LVA_H, _G_IH_M, _G_IM_M, _S_SK = range(9, 16)
 N_STATES = 16
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _advance(tab: np.ndarray, k: int, f: float, g: int, x: float) -> float:
     """Exponential-Euler step of gate `g` from state `x` at table position (k, f)."""
     a0 = tab[k, g, 0]
@@ -28,7 +28,7 @@ def _advance(tab: np.ndarray, k: int, f: float, g: int, x: float) -> float:
     return xi + (x - xi) * d
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _ca_lookup(ca_tab: np.ndarray, ca_step: float, c: float, col: int) -> float:
     """Column `col` of the Ca²⁺ table (0: SK steady state, 1: Ca²⁺ reversal) at `c` mM."""
     x = c / ca_step
@@ -39,7 +39,7 @@ def _ca_lookup(ca_tab: np.ndarray, ca_step: float, c: float, col: int) -> float:
     return ca_tab[k, col] + (x - k) * (ca_tab[k + 1, col] - ca_tab[k, col])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _table_position(v: float, v_lo: float, inv_step: float, n_tab: int) -> tuple[int, float]:
     x = (v - v_lo) * inv_step
     if x < 0.0:
@@ -50,7 +50,7 @@ def _table_position(v: float, v_lo: float, inv_step: float, n_tab: int) -> tuple
     return k, x - k
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _steady_states(v, gbar, tab, v_lo, v_step, ca_tab, ca_step, ca_min, state):
     """Every gate at its steady state for voltages `v`, SK at the resting Ca²⁺."""
     n_tab = tab.shape[0]
@@ -61,10 +61,10 @@ def _steady_states(v, gbar, tab, v_lo, v_step, ca_tab, ca_step, ca_min, state):
         state[i, _S_SK] = _ca_lookup(ca_tab, ca_step, ca_min, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _step(
     k_rec, v, state, cai, ge, gi, gn, d, rhs,
-    parent, g_axial, cap, g_leak, e_leak, gbar, active, tab, mg_tab, v_lo, v_step,
+    parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab, v_lo, v_step,
     e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
     dec_e, dec_i, dec_n, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt,
 ):
@@ -156,7 +156,7 @@ def _step(
                 c_inf = ca_min + ca_influx[i] * gca * (v[i] - eca)
                 c_new = c_inf + (cai[i] - c_inf) * ca_dec[i]
                 cai[i] = c_new if c_new > ca_min else ca_min
-        c = cap[i] / dt
+        c = c_dt[i]
         gs = ge[i] + gi[i]
         gsE = ge[i] * e_exc + gi[i] * e_inh
         if nmda_ratio > 0.0:
@@ -166,14 +166,11 @@ def _step(
             gn[i] *= dec_n
         ge[i] *= dec_e
         gi[i] *= dec_i
-        d[i] = c + g_leak[i] + gt + gs
+        d[i] = g_fixed[i] + gt + gs
         rhs[i] = c * v[i] + g_leak[i] * e_leak + gEt + gsE
     if k_rec >= 0:
         for q in range(inj_comp.shape[0]):
             rhs[inj_comp[q]] += inj[q, k_rec]
-    for i in range(1, n):
-        d[i] += g_axial[i]
-        d[parent[i]] += g_axial[i]
     for i in range(n - 1, 0, -1):
         p = parent[i]
         f = g_axial[i] / d[i]
@@ -184,7 +181,7 @@ def _step(
         v[i] = (rhs[i] + g_axial[i] * v[parent[i]]) / d[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_cell(
     parent, g_axial, cap, g_leak, e_leak, gbar, tab, mg_tab, v_lo, v_step, e_na, e_k, e_h,
     ca_influx, ca_dec, ca_min, ca_tab, ca_step,
@@ -258,6 +255,13 @@ def simulate_cell(
     n = parent.shape[0]
     n_trials = ev_ptr.shape[0] - 1
     sk_dec = np.exp(-dt / SK_TAU_MS)
+    # the constant part of the matrix diagonal: capacitance / dt, leak and the axial
+    # conductances to the parent and to every child
+    c_dt = cap / dt
+    g_fixed = c_dt + g_leak
+    for i in range(1, n):
+        g_fixed[i] += g_axial[i]
+        g_fixed[parent[i]] += g_axial[i]
     active = np.zeros(n, np.bool_)
     for i in range(n):
         for c in range(gbar.shape[1]):
@@ -274,7 +278,7 @@ def simulate_cell(
     gi = gi0.copy()
     gn = gn0.copy()
     for _ in range(n_warmup):
-        _step(-1, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, cap, g_leak, e_leak, gbar, active, tab, mg_tab,
+        _step(-1, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab,
               v_lo, v_step, e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
               1.0, 1.0, 1.0, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt)
     v0, state0, cai0 = v.copy(), state.copy(), cai.copy()
@@ -299,7 +303,7 @@ def simulate_cell(
                     ge[c] += ev_weight[e]
                     gn[c] += ev_weight[e] * nmda_ratio
                 e += 1
-            _step(k, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, cap, g_leak, e_leak, gbar, active, tab, mg_tab,
+            _step(k, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab,
                   v_lo, v_step, e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
                   dec_e, dec_i, dec_n, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt)
 
