@@ -139,7 +139,7 @@ def test_bac_firing(cell):
     soma_bac, dend_bac = _protocol(cell, soma_nA=1.9, epsc_nA=0.8)
     above = [float((d[-1] > -30).sum() * DT) for d in (dend_ap, dend_ep, dend_bac)]
     assert above[0] == above[1] == 0.0
-    assert above[2] > 20  # a Ca2+ plateau of tens of ms (Hay et al.'s fit: 37 ms wide)
+    assert above[2] > 20  # a Ca2+ plateau of tens of ms (32 ms here)
     assert dend_bac[-1].max() > 0  # peak +24 mV at the distal site
     spikes = [detect_spikes(s[None], DT)[0] for s in (soma_ap, soma_ep, soma_bac)]
     assert [len(s) for s in spikes[:2]] == [1, 0]
