@@ -7,9 +7,10 @@ fitted to both the bAP and BAC-firing features), with the kinetics of `_channels
 * soma (and, our choice, the axon hillock and initial segment, so that APs start there):
   transient and persistent Na⁺, transient and persistent K⁺, Kv3.1, SK, HVA and LVA Ca²⁺,
   Iₕ, Ca²⁺ buffering with a 460 ms decay;
-* apical dendrite: transient Na⁺ (``0.0213 S/cm²``, so APs back-propagate, decaying along
-  the trunk), Kv3.1, SK, Iₘ; HVA and LVA Ca²⁺ 10× and 100× denser in a 200 µm hot zone around
-  the main bifurcation (Hay et al. put it 685–885 µm from the soma of their cell); Iₕ rising
+* apical dendrite: transient Na⁺ (so APs back-propagate, decaying along the trunk), Kv3.1,
+  SK, Iₘ; HVA and LVA Ca²⁺ 10× and 100× denser in a 200 µm hot zone around the main
+  bifurcation (Hay et al. put it 685–885 µm from the soma of their cell); the Na⁺ and the
+  hot-zone Ca²⁺ densities refitted to this morphology (see ``_APICAL``); Iₕ rising
   exponentially with the normalised distance ``x`` from the soma,
   ``0.0002 (-0.8696 + 2.087 exp(3.6161 x)) S/cm²`` (Kole et al. 2006's gradient); Ca²⁺
   buffering with a 122 ms decay;
@@ -49,8 +50,8 @@ _SOMATIC = {"NaTa_t": 2.04, "Nap_Et2": 0.00172, "K_Pst": 0.00223, "K_Tst": 0.081
             "SK_E2": 0.0441, "Ca_HVA": 0.000992, "Ca_LVAst": 0.00343, "Ih": 0.0002}
 # Hay et al.'s apical NaTa_t (0.0213) makes every bAP regenerate along this cell's sparser
 # trunk (and trigger a Ca2+ spike alone), and their hot-zone Ca2+ (HVA 0.000555, LVA 0.0187)
-# is too little for its smaller tuft to fire BAC bursts: refitted to this morphology (as Hay
-# et al. 2013 refitted per morphology) to 0.54x and 2.75x.
+# is too little for its smaller tuft to fire BAC bursts: refitted to this morphology (Hay et
+# al. fitted theirs on one reconstructed cell) to 0.54x and 2.75x.
 _APICAL = {"NaTa_t": 0.0115, "SKv3_1": 0.000261, "SK_E2": 0.0012, "Im": 0.0000675,
            "Ca_HVA": 0.000555 * 2.75, "Ca_LVAst": 0.0187 * 2.75, "Ih": 0.0002}
 _BASAL = {"Ih": 0.0002}
@@ -61,6 +62,9 @@ FARADAY = 96485.33212  # C/mol
 @dataclass(frozen=True)
 class Biophysics:
     """Membrane, channel and synapse parameters of the cell (defaults: Hay et al. 2011).
+
+    Two defaults are refitted to the synthetic morphology (see the module's comment on
+    ``_APICAL``): the apical NaTa_t density and the hot-zone Ca²⁺ densities.
 
     Attributes
     ----------

@@ -50,7 +50,7 @@ _US_TO_NS = 1000.0
 SOMA_THRESHOLD_MV = 0.0
 DENDRITE_THRESHOLD_MV = -30.0
 # sections ISF appends after the hoc ones when the cell parameters have an AIS block (spec
-# §1.4, Hay et al. 2013): (name, label, parent offset, length µm)
+# §1.4, Hay et al. 2013): (name, label, length µm), each attached to the previous one
 _AIS_SECTIONS = (("axon_0", AIS, 20.0), ("axon_0_0", AIS, 30.0), ("myelin", MYELIN, 1000.0))
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -424,7 +424,11 @@ def read_isf_simrun(run_dir: str | Path, simresult_path: str | Path | None = Non
     """
     run_dir = Path(run_dir)
     base = Path(simresult_path) if simresult_path is not None else run_dir.parent
-    prefix = run_dir.resolve().relative_to(base.resolve()).as_posix()
+    try:
+        prefix = run_dir.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        msg = f"read_isf_simrun: 'run_dir' {str(run_dir)!r} is not inside 'simresult_path' {str(base)!r}."
+        raise ValueError(msg) from None
     cell = net = None
     for p in sorted(run_dir.glob("*.param")):
         keys = _read_literal(p).keys()

@@ -207,6 +207,8 @@ def test_hoc_and_param_errors(tmp_path):
     param.write_text("{'neuron': ")
     with pytest.raises(ValueError, match="not a Python-literal parameter file"):
         read_cell_parameters(param)
+    with pytest.raises(ValueError, match="is not inside 'simresult_path'"):
+        read_isf_simrun(tmp_path, simresult_path=tmp_path / "elsewhere")
 
 
 def test_network_weights_converted_to_nS(simrun, tmp_path):
