@@ -1,5 +1,6 @@
-"""ISF-style ANN batches: a synthetic L5PT simrun and the prepare_ANN_batches capability."""
+"""ISF-style ANN batches: an active L5PT simrun, ISF simrun files and the prepare_ANN_batches capability."""
 
+from ._activity import activity_metrics, simrun_activity_metrics
 from ._activation import (
     EI_LABELS,
     assign_spatial_bins,
@@ -9,13 +10,41 @@ from ._activation import (
     temporal_binning,
     time_bin_edges,
 )
-from ._ann_batches import AnnBatch, accumulate_batch_rows, make_ann_batch, soma_targets
+from ._ann_batches import (
+    AnnBatch,
+    accumulate_batch_rows,
+    dendrite_targets,
+    make_ann_batch,
+    point_sampled_voltage,
+    soma_targets,
+)
 from ._batch_files import save_synapse_activation_batch
-from ._biophysics import Biophysics, compartmentalize, detect_spikes, simulate_soma_voltage
+from ._biophysics import (
+    Biophysics,
+    Injection,
+    compartmentalize,
+    detect_spikes,
+    simulate_cell_voltage,
+    simulate_soma_voltage,
+)
 from ._delayed import run_delayeds_incrementally
+from ._isf_files import (
+    IsfSimrun,
+    read_cell_parameters,
+    read_hoc_morphology,
+    read_isf_simrun,
+    read_network_weights,
+    read_synapse_activation_file,
+    read_voltage_traces_file,
+)
+from ._landmarks import RecordingSite, apical_trunk, distal_recording_site, main_bifurcation, recording_sites
 from ._morphology import Morphology, make_l5pt_morphology
 from ._simrun import (
+    DENDRITE_SPIKE_THRESHOLD_MV,
+    SOMA_SPIKE_THRESHOLD_MV,
     cell_morphology,
+    dendritic_recordings,
+    dendritic_spike_times,
     make_simrun,
     spike_times_frame,
     synapse_activation_frame,
@@ -23,6 +52,8 @@ from ._simrun import (
     voltage_frame,
 )
 from ._spatial_bins import (
+    SIBLING_RULES,
+    as_section_distances,
     bin_adjacency_in_section,
     bin_index,
     bin_soma_distances,
@@ -41,12 +72,21 @@ __all__ = [
     "AnnBatch",
     "Biophysics",
     "DEFAULT_CELL_TYPES",
+    "DENDRITE_SPIKE_THRESHOLD_MV",
     "EI_LABELS",
+    "Injection",
+    "IsfSimrun",
     "Morphology",
+    "RecordingSite",
+    "SIBLING_RULES",
+    "SOMA_SPIKE_THRESHOLD_MV",
     "SynapseTable",
     "accumulate_batch_rows",
     "activation_times",
+    "activity_metrics",
     "ap_array",
+    "apical_trunk",
+    "as_section_distances",
     "assign_spatial_bins",
     "augment_with_spatial_bins",
     "bin_adjacency_in_section",
@@ -56,10 +96,15 @@ __all__ = [
     "celltype_of",
     "classify_celltypes",
     "compartmentalize",
+    "dendrite_targets",
+    "dendritic_recordings",
+    "dendritic_spike_times",
     "detect_spikes",
+    "distal_recording_site",
     "isi_array",
     "isi_at",
     "isi_from_spike_list",
+    "main_bifurcation",
     "make_ann_batch",
     "make_l5pt_morphology",
     "make_simrun",
@@ -68,10 +113,20 @@ __all__ = [
     "max_per_ms",
     "neighbouring_spatial_bins",
     "place_synapses",
+    "point_sampled_voltage",
+    "read_cell_parameters",
+    "read_hoc_morphology",
+    "read_isf_simrun",
+    "read_network_weights",
+    "read_synapse_activation_file",
+    "read_voltage_traces_file",
+    "recording_sites",
     "run_delayeds_incrementally",
     "save_synapse_activation_batch",
     "section_bin_size",
     "section_distances",
+    "simrun_activity_metrics",
+    "simulate_cell_voltage",
     "simulate_soma_voltage",
     "soma_targets",
     "spatial_bin_adjacency",

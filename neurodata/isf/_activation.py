@@ -9,6 +9,7 @@ import pandas as pd
 
 from ._kernels import accumulate_activations
 from ._morphology import SOMA
+from ._spatial_bins import as_section_distances
 from ._spikes import check_time_range
 from ._synapses import celltype_of
 
@@ -125,7 +126,7 @@ def assign_spatial_bins(
         For a section ID that is not in the table, or a synapse outside its section's range
         by `tolerance` or more; the message names the synapse.
     """
-    sdf = section_distances_df
+    sdf = as_section_distances(section_distances_df)
     sec = np.asarray(section_id, dtype=np.int64)
     dist = np.asarray(soma_distance, dtype=np.float64)
     describe = describe_row or (lambda i: f"row {i}")

@@ -1,10 +1,11 @@
 """One ANN batch from a simrun's arrays: the 4D activation counts and the soma targets.
 
 This is the fast path of ISF's ``init`` (``save_SA_batch`` + ``save_VT_batch`` +
-``save_st_and_ISI``): it works on the arrays of the ``isf_simrun`` store of one batch of
-trials (never the whole table), assigns spatial bins per row with `assign_spatial_bins`,
-counts with the numba kernel `accumulate_activations`, and builds the targets with
-`max_per_ms`, `ap_array` and `isi_array`.
+``save_st_and_ISI``, spec §1.23): it works on the arrays of the ``isf_simrun`` store of one
+batch of trials (never the whole table), assigns spatial bins per row with
+`assign_spatial_bins`, counts with the numba kernel `accumulate_activations`, and builds the
+targets with `max_per_ms`, `ap_array` and `isi_array`: at the soma (``VT_ALL``, ``AP_SOMA``,
+``ISI_SOMA``) and at the distal dendrite (``VT_DEND``, ``AP_DEND``, ``ISI_DEND``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import pandas as pd
 
 from ._activation import assign_spatial_bins, classify_celltypes, time_bin_edges
 from ._kernels import accumulate_activations
+from ._spatial_bins import spatial_bin_names
 from ._spikes import ap_array, isi_array
 from ._voltage import max_per_ms
 
-__all__ = ["AnnBatch", "accumulate_batch_rows", "make_ann_batch", "soma_targets"]
+__all__ = ["AnnBatch", "accumulate_batch_rows", "dendrite_targets", "make_ann_batch", "point_sampled_voltage", "soma_targets"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,12 @@ class AnnBatch:
         ms since the last soma spike at the start of the bin (fill value if none).
     n_outside : int64 (n_trials,)
         Activation times outside ``[min_time, max_time]`` (ignored).
+    vt_soma : float32 (n_trials, n_ms)
+        Soma voltage at the start of each ms (mV; ISF's point-sampled ``VT_ALL``).
+    vt_dend_max_per_ms, ap_dend, isi_dend : optional
+        The distal dendrite's maximum voltage per ms (float32 mV), spike (−30 mV) in the bin
+        (bool) and ms since its last spike (float32), shaped like the soma targets; None when
+        no dendritic recording was given.
     """
 
     synapse_activation: np.ndarray
@@ -46,6 +54,10 @@ class AnnBatch:
     ap: np.ndarray
     isi: np.ndarray
     n_outside: np.ndarray
+    vt_soma: np.ndarray | None = None
+    vt_dend_max_per_ms: np.ndarray | None = None
+    ap_dend: np.ndarray | None = None
+    isi_dend: np.ndarray | None = None
 
 
 def _type_codes(synapse_type: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -139,6 +151,18 @@ def accumulate_batch_rows(
         n_outside += np.bincount(trial, weights=outside_row, minlength=len(n_outside)).astype(np.int64)
 
 
+def _sample_window(voltage: np.ndarray, min_time: float, max_time: float, dt_ms: float, t0_ms: float) -> np.ndarray:
+    """Samples of ``[min_time, max_time)`` of traces sampled every `dt_ms` from `t0_ms`, by absolute time."""
+    i0 = int(round((min_time - t0_ms) / dt_ms))
+    i1 = int(round((max_time - t0_ms) / dt_ms))
+    v = np.asarray(voltage)
+    if i0 < 0 or i1 > v.shape[-1]:
+        msg = (f"the voltage traces cover [{t0_ms:g}, {t0_ms + v.shape[-1] * dt_ms:g}) ms; the window "
+               f"[{min_time:g}, {max_time:g}) ms does not fit in them.")
+        raise ValueError(msg)
+    return v[..., i0:i1]
+
+
 def soma_targets(
     soma_voltage: np.ndarray,
     spike_times: np.ndarray,
@@ -148,17 +172,76 @@ def soma_targets(
     bin_size: float,
     dt_ms: float,
     isi_fill: float = 1000.0,
+    t0_ms: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Max soma voltage per ms (float32 mV), AP (bool) and ISI (float32 ms) of a batch.
 
-    The voltage is sliced by absolute time (ISF sliced by position, spec §6.10).
+    The voltage is sliced by absolute time (ISF sliced by position, spec §6.10); `t0_ms` is
+    the time of the first sample (ISF's older simruns start at 100 ms).
     """
-    i0 = int(round(min_time / dt_ms))
-    i1 = int(round(max_time / dt_ms))
-    vt_max = max_per_ms(np.asarray(soma_voltage)[:, i0:i1], dt_ms).astype(np.float32)
+    vt_max = max_per_ms(_sample_window(soma_voltage, min_time, max_time, dt_ms, t0_ms), dt_ms).astype(np.float32)
     ap = ap_array(spike_times, min_time, max_time, bin_size)
     isi = isi_array(spike_times, min_time, max_time, fillna=isi_fill, step=bin_size).astype(np.float32)
     return vt_max, ap, isi
+
+
+def point_sampled_voltage(voltage: np.ndarray, *, min_time: float, max_time: float, dt_ms: float,
+                          t0_ms: float = 0.0) -> np.ndarray:
+    """The voltage at the start of every ms of ``[min_time, max_time)`` (ISF's ``VT_ALL``).
+
+    ISF took every 40th column (``vt.iloc[:, ::40]``) and sliced the result by position, which
+    lines up with absolute ms only for traces starting at 0 (spec §1.23); here the window is
+    taken by absolute time.
+
+    Parameters
+    ----------
+    voltage : ndarray, shape (n_trials, n_samples)
+        mV sampled every `dt_ms` from `t0_ms`.
+    min_time, max_time, dt_ms, t0_ms : float
+        ms; ``1 / dt_ms`` must be a whole number.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_trials, ceil(max_time - min_time))
+    """
+    per_ms = int(round(1.0 / dt_ms))
+    if per_ms < 1 or abs(per_ms * dt_ms - 1.0) > 1e-9:
+        msg = f"point_sampled_voltage: 'dt_ms' must divide 1 ms into a whole number of samples. Got {dt_ms!r} instead."
+        raise ValueError(msg)
+    return np.asarray(_sample_window(voltage, min_time, max_time, dt_ms, t0_ms)[:, ::per_ms], dtype=np.float32)
+
+
+def dendrite_targets(
+    dendrite_voltage: np.ndarray,
+    dendrite_spike_times: np.ndarray,
+    *,
+    min_time: float,
+    max_time: float,
+    bin_size: float,
+    dt_ms: float,
+    isi_fill: float = 1000.0,
+    t0_ms: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distal dendrite's targets (ISF's ``VT_DEND``, ``AP_DEND``, ``ISI_DEND``).
+
+    Parameters
+    ----------
+    dendrite_voltage : ndarray, shape (n_trials, n_samples)
+        mV at the distal recording site, sampled every `dt_ms` from `t0_ms`.
+    dendrite_spike_times : ndarray, shape (n_trials, n_spikes)
+        ms, NaN-padded: upward crossings of −30 mV (ISF's ``dendritic_spike_times``).
+    min_time, max_time, bin_size, dt_ms, t0_ms, isi_fill : float
+        ms.
+
+    Returns
+    -------
+    vt_dend_max_per_ms : float32 (n_trials, n_ms)
+        Maximum dendritic voltage in each ms (mV).
+    ap_dend : bool (n_trials, n_time_bins)
+    isi_dend : float32 (n_trials, n_time_bins)
+    """
+    return soma_targets(dendrite_voltage, dendrite_spike_times, min_time=min_time, max_time=max_time,
+                        bin_size=bin_size, dt_ms=dt_ms, isi_fill=isi_fill, t0_ms=t0_ms)
 
 
 def make_ann_batch(
@@ -182,6 +265,9 @@ def make_ann_batch(
     synaptic_weights: Mapping[str, float] | None = None,
     tolerance: float = 0.1,
     isi_fill: float = 1000.0,
+    dendrite_voltage: np.ndarray | None = None,
+    dendrite_spike_times: np.ndarray | None = None,
+    t0_ms: float = 0.0,
 ) -> AnnBatch:
     """Build one batch from the arrays of its trials.
 
@@ -211,6 +297,12 @@ def make_ann_batch(
         µm, see `assign_spatial_bins`.
     isi_fill : float
         ms, ISI where no spike precedes.
+    dendrite_voltage : (n_trials, n_samples), optional
+        mV at the distal recording site, sampled like `soma_voltage`.
+    dendrite_spike_times : float64 (n_trials, n_spikes), optional
+        ms, NaN-padded (−30 mV crossings); required with `dendrite_voltage`.
+    t0_ms : float
+        Time of the first voltage sample (ms).
 
     Returns
     -------
@@ -218,8 +310,7 @@ def make_ann_batch(
     """
     edges = time_bin_edges(min_time, max_time, bin_size)
     n_trials = len(trial_names)
-    soma = (section_distances_df["label"].astype(str) == "Soma").to_numpy()
-    n_bins = int(np.where(soma, 1, section_distances_df["n_bins"].to_numpy()).sum())
+    n_bins = len(spatial_bin_names(section_distances_df))
     out = np.zeros((n_trials, 2, n_bins, len(edges) - 1), dtype=np.float32)
     n_outside = np.zeros(n_trials, dtype=np.int64)
     accumulate_batch_rows(
@@ -229,6 +320,14 @@ def make_ann_batch(
         excitatory_celltypes=excitatory_celltypes, inhibitory_celltypes=inhibitory_celltypes,
         synaptic_weights=synaptic_weights, tolerance=tolerance,
     )
-    vt_max, ap, isi = soma_targets(soma_voltage, spike_times, min_time=min_time, max_time=max_time,
-                                   bin_size=bin_size, dt_ms=dt_ms, isi_fill=isi_fill)
-    return AnnBatch(out, vt_max, ap, isi, n_outside)
+    window = {"min_time": min_time, "max_time": max_time, "dt_ms": dt_ms, "t0_ms": t0_ms}
+    vt_max, ap, isi = soma_targets(soma_voltage, spike_times, bin_size=bin_size, isi_fill=isi_fill, **window)
+    vt_soma = point_sampled_voltage(soma_voltage, **window)
+    if dendrite_voltage is None:
+        return AnnBatch(out, vt_max, ap, isi, n_outside, vt_soma)
+    if dendrite_spike_times is None:
+        msg = "make_ann_batch: 'dendrite_spike_times' is needed with 'dendrite_voltage' (the −30 mV crossings)."
+        raise ValueError(msg)
+    vt_dend, ap_dend, isi_dend = dendrite_targets(dendrite_voltage, dendrite_spike_times, bin_size=bin_size,
+                                                  isi_fill=isi_fill, **window)
+    return AnnBatch(out, vt_max, ap, isi, n_outside, vt_soma, vt_dend, ap_dend, isi_dend)

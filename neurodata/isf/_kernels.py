@@ -5,150 +5,307 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["accumulate_activations", "simulate_compartments", "threshold_crossings"]
+from ._channels import SK_TAU_MS
+
+__all__ = ["accumulate_activations", "simulate_cell", "threshold_crossings"]
 
 
-@njit(cache=True)
-def _rates(v: float) -> tuple[float, float, float, float, float, float]:
-    """Hodgkin-Huxley rate constants (1/ms) at membrane potential `v` (mV)."""
-    x = v + 40.0
-    am = 1.0 if abs(x) < 1e-6 else 0.1 * x / (1.0 - np.exp(-x / 10.0))
-    bm = 4.0 * np.exp(-(v + 65.0) / 18.0)
-    ah = 0.07 * np.exp(-(v + 65.0) / 20.0)
-    bh = 1.0 / (1.0 + np.exp(-(v + 35.0) / 10.0))
-    y = v + 55.0
-    an = 0.1 if abs(y) < 1e-6 else 0.01 * y / (1.0 - np.exp(-y / 10.0))
-    bn = 0.125 * np.exp(-(v + 65.0) / 80.0)
-    return am, bm, ah, bh, an, bn
+# columns of the conductance matrix (order of _channels.CHANNELS) and of the gate tables
+# (order of _channels.GATES); the state matrix has one column per gate plus SK's z
+_NATA, _NAP, _KP, _KT, _KV3, _SK, _HVA, _LVA, _IH, _IM = range(10)
+_G_NATA_M, _G_NATA_H, _G_NAP_M, _G_NAP_H, _G_KP_M, _G_KP_H, _G_KT_M, _G_KT_H, _G_KV3_M = range(9)
+_G_HVA_M, _G_HVA_H, _G_LVA_M, _G_LVA_H, _G_IH_M, _G_IM_M, _S_SK = range(9, 16)
+N_STATES = 16
 
 
-@njit(cache=True)
-def simulate_compartments(
-    parent: np.ndarray,
-    g_axial: np.ndarray,
-    cap: np.ndarray,
-    g_leak: np.ndarray,
-    e_leak: float,
-    g_na: np.ndarray,
-    g_k: np.ndarray,
-    e_na: float,
-    e_k: float,
-    ev_ptr: np.ndarray,
-    ev_step: np.ndarray,
-    ev_comp: np.ndarray,
-    ev_inh: np.ndarray,
-    ev_weight: np.ndarray,
-    n_steps: int,
-    dt: float,
-    tau_exc: float,
-    tau_inh: float,
-    e_exc: float,
-    e_inh: float,
-    v_init: float,
-    ge0: np.ndarray,
-    gi0: np.ndarray,
-    n_warmup: int,
-    out: np.ndarray,
-) -> None:
-    """Soma voltage of a passive-dendrite, active-soma/axon compartmental cell, trial by trial.
+@njit(cache=True, inline="always", error_model="numpy")
+def _advance(tab: np.ndarray, k: int, f: float, g: int, x: float) -> float:
+    """Exponential-Euler step of gate `g` from state `x` at table position (k, f)."""
+    a0 = tab[k, g, 0]
+    d0 = tab[k, g, 1]
+    xi = a0 + f * (tab[k + 1, g, 0] - a0)
+    d = d0 + f * (tab[k + 1, g, 1] - d0)
+    return xi + (x - xi) * d
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _ca_lookup(ca_tab: np.ndarray, ca_step: float, c: float, col: int) -> float:
+    """Column `col` of the Ca²⁺ table (0: SK steady state, 1: Ca²⁺ reversal) at `c` mM."""
+    x = c / ca_step
+    last = ca_tab.shape[0] - 1
+    if x >= last:
+        return ca_tab[last, col]
+    k = int(x)
+    return ca_tab[k, col] + (x - k) * (ca_tab[k + 1, col] - ca_tab[k, col])
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _table_position(v: float, v_lo: float, inv_step: float, n_tab: int) -> tuple[int, float]:
+    x = (v - v_lo) * inv_step
+    if x < 0.0:
+        x = 0.0
+    elif x > n_tab - 1.000001:
+        x = n_tab - 1.000001
+    k = int(x)
+    return k, x - k
+
+
+@njit(cache=True, error_model="numpy")
+def _steady_states(v, gbar, tab, v_lo, v_step, ca_tab, ca_step, ca_min, state):
+    """Every gate at its steady state for voltages `v`, SK at the resting Ca²⁺."""
+    n_tab = tab.shape[0]
+    for i in range(v.shape[0]):
+        k, f = _table_position(v[i], v_lo, 1.0 / v_step, n_tab)
+        for g in range(N_STATES - 1):
+            state[i, g] = tab[k, g, 0] + f * (tab[k + 1, g, 0] - tab[k, g, 0])
+        state[i, _S_SK] = _ca_lookup(ca_tab, ca_step, ca_min, 0)
+
+
+@njit(cache=True, error_model="numpy")
+def _step(
+    k_rec, v, state, cai, ge, gi, gn, d, rhs,
+    parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab, v_lo, v_step,
+    e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
+    dec_e, dec_i, dec_n, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt,
+):
+    """One time step: gates and Ca²⁺ at the present voltage, then the implicit voltage update.
+
+    Compartment by compartment, so that each reads its gate tables at one place; then the
+    synaptic conductances decay (they were added for this step before the call).
+    """
+    n = v.shape[0]
+    n_tab = tab.shape[0]
+    inv_step = 1.0 / v_step
+    for i in range(n):
+        k, f = _table_position(v[i], v_lo, inv_step, n_tab)
+        gt = 0.0
+        gEt = 0.0
+        if active[i]:
+            if gbar[i, _NATA] > 0.0:
+                mm = _advance(tab, k, f, _G_NATA_M, state[i, _G_NATA_M])
+                hh = _advance(tab, k, f, _G_NATA_H, state[i, _G_NATA_H])
+                state[i, _G_NATA_M] = mm
+                state[i, _G_NATA_H] = hh
+                g = gbar[i, _NATA] * mm * mm * mm * hh
+                gt += g
+                gEt += g * e_na
+            if gbar[i, _NAP] > 0.0:
+                mm = _advance(tab, k, f, _G_NAP_M, state[i, _G_NAP_M])
+                hh = _advance(tab, k, f, _G_NAP_H, state[i, _G_NAP_H])
+                state[i, _G_NAP_M] = mm
+                state[i, _G_NAP_H] = hh
+                g = gbar[i, _NAP] * mm * mm * mm * hh
+                gt += g
+                gEt += g * e_na
+            gk = 0.0
+            if gbar[i, _KP] > 0.0:
+                mm = _advance(tab, k, f, _G_KP_M, state[i, _G_KP_M])
+                hh = _advance(tab, k, f, _G_KP_H, state[i, _G_KP_H])
+                state[i, _G_KP_M] = mm
+                state[i, _G_KP_H] = hh
+                gk += gbar[i, _KP] * mm * mm * hh
+            if gbar[i, _KT] > 0.0:
+                mm = _advance(tab, k, f, _G_KT_M, state[i, _G_KT_M])
+                hh = _advance(tab, k, f, _G_KT_H, state[i, _G_KT_H])
+                state[i, _G_KT_M] = mm
+                state[i, _G_KT_H] = hh
+                m2 = mm * mm
+                gk += gbar[i, _KT] * m2 * m2 * hh
+            if gbar[i, _KV3] > 0.0:
+                mm = _advance(tab, k, f, _G_KV3_M, state[i, _G_KV3_M])
+                state[i, _G_KV3_M] = mm
+                gk += gbar[i, _KV3] * mm
+            if gbar[i, _IM] > 0.0:
+                mm = _advance(tab, k, f, _G_IM_M, state[i, _G_IM_M])
+                state[i, _G_IM_M] = mm
+                gk += gbar[i, _IM] * mm
+            if gbar[i, _SK] > 0.0:
+                # gated by the shell's Ca2+ (Hill function), fixed time constant
+                zi = _ca_lookup(ca_tab, ca_step, cai[i], 0)
+                zz = zi + (state[i, _S_SK] - zi) * sk_dec
+                state[i, _S_SK] = zz
+                gk += gbar[i, _SK] * zz
+            gt += gk
+            gEt += gk * e_k
+            if gbar[i, _IH] > 0.0:
+                mm = _advance(tab, k, f, _G_IH_M, state[i, _G_IH_M])
+                state[i, _G_IH_M] = mm
+                g = gbar[i, _IH] * mm
+                gt += g
+                gEt += g * e_h
+            if gbar[i, _HVA] > 0.0 or gbar[i, _LVA] > 0.0:
+                # Ca2+ currents at the Nernst reversal of the shell; then the shell:
+                # d[Ca]/dt = -1e4 gamma ica / (2 F depth) - ([Ca] - ca_min) / decay, solved
+                # exactly for a constant influx (ca_influx: steady rise per nA)
+                gca = 0.0
+                if gbar[i, _HVA] > 0.0:
+                    mm = _advance(tab, k, f, _G_HVA_M, state[i, _G_HVA_M])
+                    hh = _advance(tab, k, f, _G_HVA_H, state[i, _G_HVA_H])
+                    state[i, _G_HVA_M] = mm
+                    state[i, _G_HVA_H] = hh
+                    gca += gbar[i, _HVA] * mm * mm * hh
+                if gbar[i, _LVA] > 0.0:
+                    mm = _advance(tab, k, f, _G_LVA_M, state[i, _G_LVA_M])
+                    hh = _advance(tab, k, f, _G_LVA_H, state[i, _G_LVA_H])
+                    state[i, _G_LVA_M] = mm
+                    state[i, _G_LVA_H] = hh
+                    gca += gbar[i, _LVA] * mm * mm * hh
+                eca = _ca_lookup(ca_tab, ca_step, cai[i], 1)
+                gt += gca
+                gEt += gca * eca
+                c_inf = ca_min + ca_influx[i] * gca * (v[i] - eca)
+                c_new = c_inf + (cai[i] - c_inf) * ca_dec[i]
+                cai[i] = c_new if c_new > ca_min else ca_min
+        c = c_dt[i]
+        gs = ge[i] + gi[i]
+        gsE = ge[i] * e_exc + gi[i] * e_inh
+        if nmda_ratio > 0.0:
+            b = mg_tab[k] + f * (mg_tab[k + 1] - mg_tab[k])
+            gs += gn[i] * b
+            gsE += gn[i] * b * e_exc
+            gn[i] *= dec_n
+        ge[i] *= dec_e
+        gi[i] *= dec_i
+        d[i] = g_fixed[i] + gt + gs
+        rhs[i] = c * v[i] + g_leak[i] * e_leak + gEt + gsE
+    if k_rec >= 0:
+        for q in range(inj_comp.shape[0]):
+            rhs[inj_comp[q]] += inj[q, k_rec]
+    for i in range(n - 1, 0, -1):
+        p = parent[i]
+        f = g_axial[i] / d[i]
+        d[p] -= f * g_axial[i]
+        rhs[p] += f * rhs[i]
+    v[0] = rhs[0] / d[0]
+    for i in range(1, n):
+        v[i] = (rhs[i] + g_axial[i] * v[parent[i]]) / d[i]
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_cell(
+    parent, g_axial, cap, g_leak, e_leak, gbar, tab, mg_tab, v_lo, v_step, e_na, e_k, e_h,
+    ca_influx, ca_dec, ca_min, ca_tab, ca_step,
+    ev_ptr, ev_step, ev_comp, ev_inh, ev_weight, dec_e, dec_i, dec_n, nmda_ratio, e_exc, e_inh, ge0, gi0, gn0,
+    inj_comp, inj, n_steps, dt, v_init, n_warmup, rec_comp, out_soma, out_rec,
+):
+    """Voltage of an active compartmental cell (Hay et al. 2011 channels), trial by trial.
 
     Backward Euler on the cable equation, solved in O(n) per step with Hines' elimination
-    (compartments ordered so that ``parent[i] < i``; compartment 0 is the soma). Hodgkin-Huxley
-    Na/K gates are advanced with the exponential-Euler rule; synapses are conductances with
-    an instantaneous rise and exponential decay, reversal `e_exc` / `e_inh`.
+    (compartments ordered so that ``parent[i] < i``; compartment 0 is the soma). At every
+    step the gates advance by exponential Euler at the present voltage (from the tables of
+    ``_channels.gate_tables``, interpolated linearly), the Ca²⁺ shell by its exact solution
+    for a constant influx, and the voltage implicitly with the channel and synaptic
+    conductances held for the step. Synapses are conductances with an instantaneous rise and
+    exponential decay (AMPA, GABA_A and, for ``nmda_ratio > 0``, Mg²⁺-blocked NMDA on every
+    excitatory activation).
+
+    The warm-up (``n_warmup`` steps from ``v_init`` with the gates at steady state, mean
+    background conductances ``ge0, gi0, gn0`` held, no events, no injection) is simulated
+    once; every trial starts from its end state.
 
     Parameters
     ----------
     parent : int64 (n_comp,)
-        Parent compartment (-1 for the soma).
-    g_axial : float64 (n_comp,)
-        Axial conductance to the parent (µS).
-    cap, g_leak, g_na, g_k : float64 (n_comp,)
-        Capacitance (nF), leak, peak Na and K conductances (µS).
-    e_leak, e_na, e_k, e_exc, e_inh, v_init : float
-        Reversal and initial potentials (mV).
+    g_axial, cap, g_leak : float64 (n_comp,)
+        Axial conductance to the parent (µS), capacitance (nF), leak (µS).
+    e_leak : float
+        mV.
+    gbar : float64 (n_comp, 10)
+        Peak conductance (µS) of every channel (order of ``_channels.CHANNELS``).
+    tab : float64 (n_grid, n_gates, 2)
+        Steady state and ``exp(-dt / tau)`` of every gate of ``_channels.GATES``.
+    mg_tab : float64 (n_grid,)
+        Unblocked NMDA fraction.
+    v_lo, v_step : float
+        First voltage and step of the tables (mV).
+    e_na, e_k, e_h : float
+        mV.
+    ca_influx, ca_dec : float64 (n_comp,)
+        Steady-state Ca²⁺ rise per nA of Ca²⁺ current (mM/nA, negative: inward current is
+        negative) and ``exp(-dt / decay)`` of the shell.
+    ca_min : float
+        Resting Ca²⁺ (mM), the floor of the shell's concentration.
+    ca_tab : float64 (n_ca, 2)
+        SK steady state and Ca²⁺ reversal (mV) at ``k * ca_step`` mM.
+    ca_step : float
+        mM.
     ev_ptr : int64 (n_trials + 1,)
         Events of trial r are ``ev_ptr[r]:ev_ptr[r + 1]``, sorted by step.
     ev_step, ev_comp : int64 (n_events,)
-        Time step and compartment of each synaptic activation.
     ev_inh : bool (n_events,)
     ev_weight : float64 (n_events,)
         Peak conductance (µS).
+    dec_e, dec_i, dec_n : float
+        Per-step decay factors of the AMPA, GABA_A and NMDA conductances.
+    nmda_ratio, e_exc, e_inh : float
+    ge0, gi0, gn0 : float64 (n_comp,)
+        Mean background conductances (µS).
+    inj_comp : int64 (n_inj,)
+    inj : float64 (n_inj, n_steps)
+        Injected current (nA), the same in every trial.
     n_steps : int
-    dt, tau_exc, tau_inh : float
-        ms.
-    ge0, gi0 : float64 (n_comp,)
-        Mean background conductances (µS): held constant during `n_warmup` steps before
-        ``t = 0`` (so a trial starts near its background steady state, not with an onset
-        transient), and the conductances' values at ``t = 0``.
+    dt, v_init : float
     n_warmup : int
-        Steps simulated before ``t = 0`` (not recorded).
-    out : float32 (n_trials, n_steps)
+    rec_comp : int64 (n_rec,)
+    out_soma : float32 (n_trials, n_steps)
         Filled with the soma voltage (mV) at ``t = k * dt``.
+    out_rec : float32 (n_trials, n_rec, n_steps)
+        Filled with the voltage of the recorded compartments.
     """
     n = parent.shape[0]
     n_trials = ev_ptr.shape[0] - 1
-    dec_e = np.exp(-dt / tau_exc)
-    dec_i = np.exp(-dt / tau_inh)
-    v = np.empty(n)
-    m = np.empty(n)
-    h = np.empty(n)
-    nk = np.empty(n)
-    ge = np.empty(n)
-    gi = np.empty(n)
+    sk_dec = np.exp(-dt / SK_TAU_MS)
+    # the constant part of the matrix diagonal: capacitance / dt, leak and the axial
+    # conductances to the parent and to every child
+    c_dt = cap / dt
+    g_fixed = c_dt + g_leak
+    for i in range(1, n):
+        g_fixed[i] += g_axial[i]
+        g_fixed[parent[i]] += g_axial[i]
+    active = np.zeros(n, np.bool_)
+    for i in range(n):
+        for c in range(gbar.shape[1]):
+            if gbar[i, c] > 0.0:
+                active[i] = True
+    v = np.full(n, v_init)
+    state = np.empty((n, N_STATES))
+    cai = np.full(n, ca_min)
     d = np.empty(n)
     rhs = np.empty(n)
-    am, bm, ah, bh, an, bn = _rates(v_init)
+    _steady_states(v, gbar, tab, v_lo, v_step, ca_tab, ca_step, ca_min, state)
+    # the warm-up holds the background conductances: decay factors 1
+    ge = ge0.copy()
+    gi = gi0.copy()
+    gn = gn0.copy()
+    for _ in range(n_warmup):
+        _step(-1, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab,
+              v_lo, v_step, e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
+              1.0, 1.0, 1.0, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt)
+    v0, state0, cai0 = v.copy(), state.copy(), cai.copy()
     for r in range(n_trials):
-        for i in range(n):
-            v[i] = v_init
-            m[i] = am / (am + bm)
-            h[i] = ah / (ah + bh)
-            nk[i] = an / (an + bn)
-            ge[i] = ge0[i]
-            gi[i] = gi0[i]
+        v[:] = v0
+        state[:, :] = state0
+        cai[:] = cai0
+        ge[:] = ge0
+        gi[:] = gi0
+        gn[:] = gn0
         e = ev_ptr[r]
         e_end = ev_ptr[r + 1]
-        for k in range(-n_warmup, n_steps):
-            if k >= 0:
-                out[r, k] = v[0]
-            while k >= 0 and e < e_end and ev_step[e] <= k:
+        for k in range(n_steps):
+            out_soma[r, k] = v[0]
+            for q in range(rec_comp.shape[0]):
+                out_rec[r, q, k] = v[rec_comp[q]]
+            while e < e_end and ev_step[e] <= k:
+                c = ev_comp[e]
                 if ev_inh[e]:
-                    gi[ev_comp[e]] += ev_weight[e]
+                    gi[c] += ev_weight[e]
                 else:
-                    ge[ev_comp[e]] += ev_weight[e]
+                    ge[c] += ev_weight[e]
+                    gn[c] += ev_weight[e] * nmda_ratio
                 e += 1
-            for i in range(n):
-                gna = 0.0
-                gk = 0.0
-                if g_na[i] > 0.0 or g_k[i] > 0.0:
-                    a1, b1, a2, b2, a3, b3 = _rates(v[i])
-                    tm = a1 + b1
-                    m[i] = a1 / tm + (m[i] - a1 / tm) * np.exp(-dt * tm)
-                    th = a2 + b2
-                    h[i] = a2 / th + (h[i] - a2 / th) * np.exp(-dt * th)
-                    tn = a3 + b3
-                    nk[i] = a3 / tn + (nk[i] - a3 / tn) * np.exp(-dt * tn)
-                    gna = g_na[i] * m[i] ** 3 * h[i]
-                    gk = g_k[i] * nk[i] ** 4
-                c = cap[i] / dt
-                d[i] = c + g_leak[i] + gna + gk + ge[i] + gi[i]
-                rhs[i] = c * v[i] + g_leak[i] * e_leak + gna * e_na + gk * e_k + ge[i] * e_exc + gi[i] * e_inh
-            for i in range(1, n):
-                d[i] += g_axial[i]
-                d[parent[i]] += g_axial[i]
-            for i in range(n - 1, 0, -1):
-                p = parent[i]
-                f = g_axial[i] / d[i]
-                d[p] -= f * g_axial[i]
-                rhs[p] += f * rhs[i]
-            v[0] = rhs[0] / d[0]
-            for i in range(1, n):
-                v[i] = (rhs[i] + g_axial[i] * v[parent[i]]) / d[i]
-            if k >= 0:
-                for i in range(n):
-                    ge[i] *= dec_e
-                    gi[i] *= dec_i
+            _step(k, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab,
+                  v_lo, v_step, e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
+                  dec_e, dec_i, dec_n, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt)
 
 
 @njit(cache=True)

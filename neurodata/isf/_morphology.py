@@ -2,8 +2,9 @@
 
 Distances follow ISF's definition (``compute_distance_to_soma`` in ISF's
 ``single_cell_parser.analyze.synanalysis``): the soma is at 0, a section attached to the soma
-starts at 0 (the soma's own extent is not added), and any other section starts at its parent's
-start plus ``parent_x`` times the parent's length. Lengths are the arc lengths of the 3D points.
+starts at 0 (the soma's own extent is not added), and a position ``x`` on a section lies at
+``x * L`` plus ``parent_x * L(parent)`` of every ancestor below the soma, summed in that
+(bottom-up) order. Lengths are the arc lengths of the 3D points.
 """
 
 from __future__ import annotations
@@ -91,22 +92,51 @@ class Morphology:
         arc = self.point_arclength()
         return arc[self.point_start[1:] - 1]
 
+    def soma_distance(self, section: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Soma distance (µm) of relative positions `x` on `section`, summed as ISF sums it.
+
+        ISF's ``compute_distance_to_soma`` starts with ``x * L(section)`` and then, walking up
+        to the soma, adds ``L(parent) * parent_x(child)`` at every step (bottom-up). Floating
+        point addition is not associative, so the order is kept: summed top-down the same
+        distances differ in the last bit, which at an exact bin-size tie (e.g. a 120 µm
+        section, spec §1.1) changes the number of bins. Positions on the soma are 0.
+
+        Parameters
+        ----------
+        section : ndarray of int, shape (n,)
+        x : ndarray of float, shape (n,)
+            Relative positions in [0, 1].
+
+        Returns
+        -------
+        ndarray of float64, shape (n,)
+        """
+        sec = np.asarray(section, dtype=np.int64)
+        length = self.section_lengths()
+        d = np.asarray(x, dtype=np.float64) * length[sec]
+        soma = self.label == SOMA
+        d = np.where(soma[sec], 0.0, d)
+        cur = sec.copy()
+        walking = ~soma[sec]
+        while True:
+            par = np.where(walking, self.parent[cur], 0)
+            walking &= ~soma[par]
+            if not walking.any():
+                return d
+            d = np.where(walking, d + length[par] * self.parent_x[cur], d)
+            cur = np.where(walking, par, cur)
+
     def section_distances(self) -> tuple[np.ndarray, np.ndarray]:
-        """Soma distance of each section's start and end (µm), ISF's definition.
+        """Soma distance of each section's start and end (µm), ISF's definition and summation order.
 
         Returns
         -------
         min_, max_ : ndarray of float64, shape (n_sections,)
-            ``0, 0`` for the soma; ``max_ = min_ + length`` otherwise.
+            ``0, 0`` for the soma; each end computed on its own by `soma_distance` (so
+            ``max_ - min_`` equals the length only up to rounding, as in ISF).
         """
-        length = self.section_lengths()
-        lo = np.zeros(self.n_sections)
-        hi = np.zeros(self.n_sections)
-        for i in range(1, self.n_sections):
-            p = self.parent[i]
-            lo[i] = 0.0 if p == 0 else lo[p] + self.parent_x[i] * length[p]
-            hi[i] = lo[i] + length[i]
-        return lo, hi
+        sec = np.arange(self.n_sections)
+        return self.soma_distance(sec, np.zeros(self.n_sections)), self.soma_distance(sec, np.ones(self.n_sections))
 
     def section_adjacency(self) -> dict[int, dict[str, list[int]]]:
         """Parents and children of each section, ``{i: {'parents': [p], 'children': [...]}}``.
@@ -122,9 +152,10 @@ class Morphology:
 
     def point_soma_distance(self) -> np.ndarray:
         """Soma distance of every 3D point (µm), shape (n_points,); soma points are 0."""
-        lo, _ = self.section_distances()
-        d = lo[self.point_section] + self.point_arclength()
-        return np.where(self.label[self.point_section] == SOMA, 0.0, d)
+        length = self.section_lengths()
+        sec = self.point_section
+        x = self.point_arclength() / np.where(length[sec] > 0, length[sec], 1.0)
+        return self.soma_distance(sec, x)
 
     def to_swc(self) -> str:
         """The morphology as SWC text (one line per 3D point; radius = diam / 2).
@@ -204,13 +235,14 @@ def make_l5pt_morphology(
     n_obliques: int = 6,
     tuft_levels: int = 2,
     step_um: float = 10.0,
+    trunk_diameter_um: tuple[float, float] = (6.5, 2.6),
 ) -> Morphology:
     """Grow a seeded layer-5-pyramidal-like morphology.
 
     Structure (section order = hoc order): soma (20 µm cylinder); basal dendrites
     (``n_basal_stems`` stems of 20-60 µm, each bifurcating into two 80-200 µm branches);
     the apical trunk (``n_trunk_sections`` sections of about ``trunk_section_um`` µm, upward,
-    tapering from 5 to 2 µm); oblique branches (100-250 µm) starting part-way along the
+    tapering linearly over `trunk_diameter_um`, by default 6.5 to 2.6 µm); oblique branches (100-250 µm) starting part-way along the
     first trunk sections; the tuft (``tuft_levels`` generations of bifurcations, 150-300 µm
     each); and the axon (hillock 20 µm and initial segment 30 µm labelled ``AIS``, then
     200 µm labelled ``Myelin``).
@@ -225,6 +257,8 @@ def make_l5pt_morphology(
         Mean length of one trunk section (µm).
     step_um : float
         Spacing of 3D points (µm).
+    trunk_diameter_um : (float, float)
+        Diameter of the trunk at the soma and at the main bifurcation (µm).
 
     Returns
     -------
@@ -269,8 +303,9 @@ def make_l5pt_morphology(
     trunk: list[int] = []
     start, parent, px = centre + np.array([0.0, 10.0, 0.0]), soma, 0.5
     for k in range(n_trunk_sections):
-        d0 = 5.0 - 3.0 * k / max(n_trunk_sections, 1)
-        d1 = 5.0 - 3.0 * (k + 1) / max(n_trunk_sections, 1)
+        d_soma, d_bif = trunk_diameter_um
+        d0 = d_soma + (d_bif - d_soma) * k / max(n_trunk_sections, 1)
+        d1 = d_soma + (d_bif - d_soma) * (k + 1) / max(n_trunk_sections, 1)
         path = _grow_path(rng, start, _unit(rng, np.array([0.0, 1.0, 0.0]), 0.05),
                           trunk_section_um * rng.uniform(0.85, 1.15), step_um, 0.04)
         parent = add(APICAL, parent, px, path, d0, d1)

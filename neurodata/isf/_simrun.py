@@ -13,7 +13,12 @@ Layout of the ``isf_simrun`` Dataset (all in one Zarr group):
 * ``trial`` dim (coordinate = ISF ``sim_trial_index`` strings ``'<run>/<000000>'``):
   ``sa_row_start``/``sa_row_count`` (row range of each trial), ``n_spikes``;
 * ``trial`` x ``time``: ``soma_voltage`` (mV, every 0.025 ms from 0);
-* ``trial`` x ``spike``: ``spike_times`` (ms, NaN-padded).
+* ``trial`` x ``spike``: ``spike_times`` (ms, NaN-padded, 0 mV upward crossings);
+* ``rec_site`` dim (coordinate = ISF's site keys ``..._somaDist_<µm>``, with
+  ``rec_site_soma_distance``, ``rec_site_section``, ``rec_site_x``): the dendritic
+  recording sites on the apical trunk (ISF's two-site ``apical_proximal_distal_rec_sites``);
+  ``dendrite_voltage`` (trial x rec_site x time, mV) and ``dendrite_spike_times``
+  (trial x rec_site x dendrite_spike, ms, −30 mV upward crossings as ISF detects them).
 """
 
 from __future__ import annotations
@@ -25,18 +30,28 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._biophysics import Biophysics, detect_spikes, simulate_soma_voltage
+from ._biophysics import Biophysics, compartmentalize, detect_spikes, simulate_cell_voltage
+from ._landmarks import recording_sites
 from ._morphology import Morphology, make_l5pt_morphology
 from ._synapses import DEFAULT_CELL_TYPES, activation_times, place_synapses
 
 __all__ = [
+    "DENDRITE_SPIKE_THRESHOLD_MV",
+    "SOMA_SPIKE_THRESHOLD_MV",
     "cell_morphology",
+    "dendritic_recordings",
+    "dendritic_spike_times",
     "make_simrun",
     "spike_times_frame",
     "synapse_activation_frame",
     "synaptic_weights",
     "voltage_frame",
 ]
+
+
+#: ISF's detection thresholds: somatic APs at 0 mV, dendritic spikes at −30 mV (spec §2.3).
+SOMA_SPIKE_THRESHOLD_MV = 0.0
+DENDRITE_SPIKE_THRESHOLD_MV = -30.0
 
 
 def _attrs(units: str | None, long_name: str) -> dict[str, str]:
@@ -57,6 +72,7 @@ def make_simrun(
     column: str = "C2",
     morphology: Mapping[str, Any] | None = None,
     biophysics: Mapping[str, Any] | None = None,
+    recording_site_fractions: Sequence[float] = (0.5, 1.0),
 ) -> tuple[xr.Dataset, Morphology]:
     """Simulate a synthetic ISF simrun: a seeded cell, its synapses and `n_trials` trials.
 
@@ -79,6 +95,9 @@ def make_simrun(
         Suffix of synapse type names.
     morphology, biophysics : mapping, optional
         Keyword arguments of `make_l5pt_morphology` and `Biophysics`.
+    recording_site_fractions : sequence of float
+        Dendritic recording sites on the apical trunk, as fractions of the main bifurcation's
+        soma distance (default: halfway and at the bifurcation, see `recording_sites`).
 
     Returns
     -------
@@ -95,9 +114,16 @@ def make_simrun(
     trial, synapse, time = activation_times(syn, types, n_trials=n_trials, t_stop_ms=t_stop_ms,
                                             stimulus_time_ms=stimulus_time_ms, seed=seed + 2)
     bio = Biophysics(**dict(biophysics or {}))
-    vm = simulate_soma_voltage(morph, syn, trial, synapse, time, n_trials=n_trials, t_stop_ms=t_stop_ms,
-                               dt_ms=dt_ms, bio=bio)
-    spikes = detect_spikes(vm, dt_ms)
+    sites = recording_sites(morph, recording_site_fractions, compartmentalize(morph, bio).n_per_section)
+    vm, vd = simulate_cell_voltage(morph, syn, trial, synapse, time, n_trials=n_trials, t_stop_ms=t_stop_ms,
+                                   dt_ms=dt_ms, bio=bio, record=[(site.section, site.x) for site in sites])
+    spikes = detect_spikes(vm, dt_ms, SOMA_SPIKE_THRESHOLD_MV)
+    dend_spikes = [detect_spikes(vd[:, j], dt_ms, DENDRITE_SPIKE_THRESHOLD_MV) for j in range(len(sites))]
+    n_dsp = np.array([[len(dend_spikes[j][r]) for j in range(len(sites))] for r in range(n_trials)], dtype=np.int64).reshape(n_trials, len(sites))
+    dsp = np.full((n_trials, len(sites), max(1, int(n_dsp.max()) if n_dsp.size else 1)), np.nan)
+    for j in range(len(sites)):
+        for r, st in enumerate(dend_spikes[j]):
+            dsp[r, j, : len(st)] = st
 
     # ISF table: one row per (trial, synapse) with at least one activation
     key = trial * len(syn) + synapse
@@ -152,6 +178,10 @@ def make_simrun(
             "soma_voltage": (("trial", "time"), vm, _attrs("mV", "soma membrane potential")),
             "spike_times": (("trial", "spike"), spk, _attrs("ms", "soma spike times, 0 mV upward crossings (NaN-padded)")),
             "n_spikes": ("trial", n_spk, _attrs(None, "number of soma spikes")),
+            "dendrite_voltage": (("trial", "rec_site", "time"), vd, _attrs("mV", "membrane potential at the dendritic recording site")),
+            "dendrite_spike_times": (("trial", "rec_site", "dendrite_spike"), dsp,
+                                     _attrs("ms", f"dendritic spike times, {DENDRITE_SPIKE_THRESHOLD_MV:g} mV upward crossings (NaN-padded)")),
+            "n_dendrite_spikes": (("trial", "rec_site"), n_dsp, _attrs(None, "number of dendritic spikes at the site")),
         },
         coords={
             "section": ("section", np.arange(morph.n_sections, dtype=np.int64), _attrs(None, "section ID (hoc creation order)")),
@@ -159,11 +189,21 @@ def make_simrun(
             "synapse_type_name": ("celltype", np.asarray(type_names, dtype=object), _attrs(None, "ISF synapse type of the cell type")),
             "trial": ("trial", sti, _attrs(None, "ISF sim_trial_index")),
             "time": ("time", np.arange(vm.shape[1]) * dt_ms, _attrs("ms", "time since trial start")),
+            "rec_site": ("rec_site", np.asarray([site.name for site in sites], dtype=object),
+                         _attrs(None, "dendritic recording site (ISF's key, ending in its soma distance)")),
+            "rec_site_soma_distance": ("rec_site", np.array([site.soma_distance for site in sites]),
+                                       _attrs("um", "soma distance of the recording site")),
+            "rec_site_section": ("rec_site", np.array([site.section for site in sites], dtype=np.int64),
+                                 _attrs(None, "section of the recording site")),
+            "rec_site_x": ("rec_site", np.array([site.x for site in sites]), _attrs("1", "relative position on the section")),
         },
         attrs={
             "dt_ms": dt_ms, "t_stop_ms": t_stop_ms, "stimulus_time_ms": stimulus_time_ms, "column": column,
             "n_synapses": int(len(syn)),
-            "model": "reduced compartmental model: passive dendrites, Hodgkin-Huxley soma and AIS, conductance synapses",
+            "model": "active L5PT compartmental model (Hay et al. 2011 channels: bAPs, Ca2+ hot zone, BAC firing), "
+                     "AMPA/NMDA and GABA_A conductance synapses",
+            "soma_spike_threshold_mV": SOMA_SPIKE_THRESHOLD_MV,
+            "dendrite_spike_threshold_mV": DENDRITE_SPIKE_THRESHOLD_MV,
         },
     )
     return ds, morph
@@ -271,3 +311,19 @@ def synaptic_weights(simrun: xr.Dataset, excitatory_celltypes: Sequence[str] | N
     col = simrun.attrs.get("column", "C2")
     return {f"{n}_{col}": float(w) for n, w in zip(names, simrun["celltype_weight"].values, strict=True)}
 
+
+
+def dendritic_recordings(simrun: xr.Dataset) -> dict[str, pd.DataFrame]:
+    """ISF's ``dendritic_recordings``: per site key, the voltage frame of `voltage_frame`'s layout (mV)."""
+    index = pd.Index(np.asarray(simrun["trial"].values).astype(object), name="sim_trial_index")
+    time = np.asarray(simrun["time"].values)
+    return {str(site): pd.DataFrame(np.asarray(simrun["dendrite_voltage"].isel(rec_site=j).values), index=index, columns=time)
+            for j, site in enumerate(simrun["rec_site"].values)}
+
+
+def dendritic_spike_times(simrun: xr.Dataset) -> dict[str, pd.DataFrame]:
+    """ISF's ``dendritic_spike_times``: per ``'<site>_-30.0'``, spike times (ms) like `spike_times_frame`."""
+    index = pd.Index(np.asarray(simrun["trial"].values).astype(object), name="sim_trial_index")
+    thr = float(simrun.attrs.get("dendrite_spike_threshold_mV", DENDRITE_SPIKE_THRESHOLD_MV))
+    return {f"{site}_{thr}": pd.DataFrame(np.asarray(simrun["dendrite_spike_times"].isel(rec_site=j).values), index=index)
+            for j, site in enumerate(simrun["rec_site"].values)}

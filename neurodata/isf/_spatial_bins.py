@@ -17,6 +17,8 @@ import pandas as pd
 from ._morphology import SOMA, Morphology
 
 __all__ = [
+    "SIBLING_RULES",
+    "as_section_distances",
     "bin_adjacency_in_section",
     "bin_index",
     "bin_soma_distances",
@@ -150,6 +152,62 @@ def section_distances(morphology: Morphology, bin_size_goal: float = 50.0) -> pd
     return frame
 
 
+def as_section_distances(section_distances_df: pd.DataFrame) -> pd.DataFrame:
+    """A section table in this package's form, from ours or from ISF's ``get_section_distances_df``.
+
+    ISF's table has no ``label`` column and marks the soma row with the string ``'Soma'`` in
+    ``n_bins`` and ``binsize`` (object columns); ours has a ``label`` column, ``n_bins = 1``
+    and ``binsize = NaN`` for the soma. Both are accepted by every function taking a section
+    table; this converts ISF's form (non-soma labels become None; a zero-length section's
+    ``n_bins = 0`` becomes one bin of width 0, spec §6.12).
+
+    Parameters
+    ----------
+    section_distances_df : DataFrame
+        Rows in section-ID order (index 0..n-1), columns ``min_``, ``max_`` (µm), ``n_bins``,
+        ``binsize`` and optionally ``label``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``label``, ``min_``, ``max_``, ``n_bins`` (int64), ``binsize`` (float64).
+
+    Raises
+    ------
+    ValueError
+        For missing columns, an index other than 0..n-1, or a bad ``n_bins`` entry.
+    """
+    sdf = section_distances_df
+    if "label" in sdf.columns and sdf["n_bins"].dtype.kind in "iu" and sdf["binsize"].dtype.kind == "f":
+        return sdf
+    missing = [c for c in ("min_", "max_", "n_bins", "binsize") if c not in sdf.columns]
+    if missing:
+        msg = f"section table: columns {missing} are missing; expected min_, max_, n_bins, binsize (ISF's get_section_distances_df)."
+        raise ValueError(msg)
+    if not np.array_equal(np.asarray(sdf.index), np.arange(len(sdf))):
+        msg = "section table: the index must be the section IDs 0..n-1 in order (ISF's RangeIndex)."
+        raise ValueError(msg)
+    soma = (sdf["n_bins"].astype(str) == SOMA).to_numpy()
+    if "label" in sdf.columns:
+        soma |= (sdf["label"].astype(str) == SOMA).to_numpy()
+        label = np.where(soma, SOMA, sdf["label"].to_numpy(dtype=object))
+    else:
+        label = np.where(soma, SOMA, None)
+    try:
+        n_bins = np.array([1 if s else int(v) for s, v in zip(soma, sdf["n_bins"], strict=True)], dtype=np.int64)
+        size = np.array([np.nan if s else float(v) for s, v in zip(soma, sdf["binsize"], strict=True)], dtype=np.float64)
+    except (TypeError, ValueError):
+        msg = f"section table: 'n_bins' must be an int (or 'Soma' for the soma). Got {sdf['n_bins'].tolist()[:8]} instead."
+        raise ValueError(msg) from None
+    zero = ~soma & (n_bins == 0)
+    n_bins[zero] = 1
+    size[zero] = 0.0
+    out = pd.DataFrame({"label": label.astype(object), "min_": sdf["min_"].to_numpy(dtype=np.float64),
+                        "max_": sdf["max_"].to_numpy(dtype=np.float64), "n_bins": n_bins, "binsize": size})
+    out.index.name = "section_ID"
+    return out
+
+
 def _is_soma(sdf: pd.DataFrame, section_id: int) -> bool:
     return str(sdf["label"].iloc[section_id]) == SOMA
 
@@ -168,6 +226,7 @@ def spatial_bin_names(section_distances_df: pd.DataFrame) -> list[str]:
     -------
     list of str, length n_spatial_bins
     """
+    section_distances_df = as_section_distances(section_distances_df)
     names: list[str] = []
     for sec in range(len(section_distances_df)):
         if _is_soma(section_distances_df, sec):
@@ -195,6 +254,7 @@ def bin_soma_distances(section_id: int, section_distances_df: pd.DataFrame) -> l
     -------
     list of float, length n_bins of the section
     """
+    section_distances_df = as_section_distances(section_distances_df)
     sec = _check_section(section_id, section_distances_df, "bin_soma_distances")
     if _is_soma(section_distances_df, sec):
         return [0.0]
@@ -238,14 +298,24 @@ def _attach_bin(sdf: pd.DataFrame, parent: int, child: int) -> str:
     return f"{parent}/{bin_index(d, row['min_'], row['max_'], int(row['n_bins']), tolerance=1e-9)}"
 
 
-def bin_adjacency_in_section(cell: Any, section_id: int, section_distances_df: pd.DataFrame) -> dict[str, list[str]]:
+#: ``"branch_point"`` (default): daughters starting in the last bin of the same parent are
+#: neighbours of each other. ``"isf"``: ISF's rule, asymmetric: a section starting in its
+#: parent's last bin is a neighbour of every other child of the parent, also of obliques
+#: attached part-way along it (which in turn do not list it).
+SIBLING_RULES = ("branch_point", "isf")
+
+
+def bin_adjacency_in_section(cell: Any, section_id: int, section_distances_df: pd.DataFrame,
+                             sibling_rule: str = "branch_point") -> dict[str, list[str]]:
     """Neighbours of every bin of one section, and of the bins it touches in other sections.
 
     ISF ``get_bin_adjacency_map_in_section``. Consecutive bins of the section are neighbours;
     the first bin is a neighbour of the parent's bin that contains the section's start; each
     child's first bin is a neighbour of the bin of this section containing the child's
-    start; sections that start in the last bin of the same (non-soma) parent, i.e. daughters
-    of one branch point, are neighbours of each other. Every pair is listed both ways.
+    start; and a section starting in the last bin of a (non-soma) parent is a neighbour of
+    its siblings: of those also starting in that last bin (``sibling_rule="branch_point"``,
+    the daughters of one branch point), or of every other child of the parent
+    (``sibling_rule="isf"``, ISF's rule; see `SIBLING_RULES`). Every pair is listed both ways.
 
     Bugs fixed: ISF raised TypeError for the soma and for sections attached to the soma; it
     chose the parent bin by nearest *left edge*, which can be the bin after the attach point;
@@ -258,13 +328,17 @@ def bin_adjacency_in_section(cell: Any, section_id: int, section_distances_df: p
     section_id : int
         Section whose bins are queried.
     section_distances_df : DataFrame
-        From `section_distances`.
+        From `section_distances` (or ISF's form, see `as_section_distances`).
+    sibling_rule : {"branch_point", "isf"}, default "branch_point"
 
     Returns
     -------
     dict of str to list of str
     """
-    sdf = section_distances_df
+    if sibling_rule not in SIBLING_RULES:
+        msg = f"bin_adjacency_in_section: 'sibling_rule' must be one of {list(SIBLING_RULES)}. Got {sibling_rule!r} instead."
+        raise ValueError(msg)
+    sdf = as_section_distances(section_distances_df)
     sec = _check_section(section_id, sdf, "bin_adjacency_in_section")
     adj = _adjacency_map(cell)
     pairs: set[tuple[str, str]] = set()
@@ -279,7 +353,7 @@ def bin_adjacency_in_section(cell: Any, section_id: int, section_distances_df: p
             pairs.add((f"{sec}/1", pbin))
             if not _is_soma(sdf, p) and pbin == f"{p}/{int(sdf['n_bins'].iloc[p])}":
                 for c in adj[p]["children"]:
-                    if c != sec and _attach_bin(sdf, p, c) == pbin:
+                    if c != sec and (sibling_rule == "isf" or _attach_bin(sdf, p, c) == pbin):
                         pairs.add((f"{sec}/1", f"{c}/1"))
         for c in adj[sec]["children"]:
             pairs.add((f"{c}/1", _attach_bin(sdf, sec, c)))
@@ -310,7 +384,8 @@ def _parse_bin(bin_id: str, sdf: pd.DataFrame, func: str) -> tuple[int, int]:
     raise ValueError(msg)
 
 
-def neighbouring_spatial_bins(cell: Any, bin_id: str, section_distances_df: pd.DataFrame) -> list[str]:
+def neighbouring_spatial_bins(cell: Any, bin_id: str, section_distances_df: pd.DataFrame,
+                              sibling_rule: str = "branch_point") -> list[str]:
     """All spatial bins adjacent to `bin_id` (ISF ``get_neighboring_spatial_bins``).
 
     Works for the soma bin ``'0/0'`` and for first-order sections (ISF raised there).
@@ -322,7 +397,9 @@ def neighbouring_spatial_bins(cell: Any, bin_id: str, section_distances_df: pd.D
     bin_id : str
         ``'<section>/<bin>'``.
     section_distances_df : DataFrame
-        From `section_distances`.
+        From `section_distances` (or ISF's form).
+    sibling_rule : {"branch_point", "isf"}, default "branch_point"
+        See `bin_adjacency_in_section`.
 
     Returns
     -------
@@ -334,15 +411,22 @@ def neighbouring_spatial_bins(cell: Any, bin_id: str, section_distances_df: pd.D
     ValueError
         If `bin_id` is malformed or names a bin that does not exist.
     """
-    s, _ = _parse_bin(bin_id, section_distances_df, "neighbouring_spatial_bins")
-    return bin_adjacency_in_section(cell, s, section_distances_df).get(str(bin_id), [])
+    sdf = as_section_distances(section_distances_df)
+    s, _ = _parse_bin(bin_id, sdf, "neighbouring_spatial_bins")
+    return bin_adjacency_in_section(cell, s, sdf, sibling_rule).get(str(bin_id), [])
 
 
-def spatial_bin_adjacency(cell: Any, section_distances_df: pd.DataFrame) -> list[tuple[str, str]]:
-    """Every adjacent pair of spatial bins of the cell, each once as ``(a, b)`` with a < b."""
+def spatial_bin_adjacency(cell: Any, section_distances_df: pd.DataFrame,
+                          sibling_rule: str = "branch_point") -> list[tuple[str, str]]:
+    """Every adjacent pair of spatial bins of the cell, each once as ``(a, b)`` with a < b.
+
+    With ``sibling_rule="isf"`` this is the union of ISF's per-section maps (a pair listed
+    by either of its sections).
+    """
+    section_distances_df = as_section_distances(section_distances_df)
     pairs: set[tuple[str, str]] = set()
     for sec in range(len(section_distances_df)):
-        for a, nbs in bin_adjacency_in_section(cell, sec, section_distances_df).items():
+        for a, nbs in bin_adjacency_in_section(cell, sec, section_distances_df, sibling_rule).items():
             for b in nbs:
                 pairs.add(tuple(sorted((a, b), key=_bin_sort_key)))
     return sorted(pairs, key=lambda ab: (_bin_sort_key(ab[0]), _bin_sort_key(ab[1])))
@@ -350,6 +434,7 @@ def spatial_bin_adjacency(cell: Any, section_distances_df: pd.DataFrame) -> list
 
 def spatial_bin_table(section_distances_df: pd.DataFrame) -> pd.DataFrame:
     """One row per spatial bin: name, section, bin, label, start, end and centre soma distance (µm)."""
+    section_distances_df = as_section_distances(section_distances_df)
     rows = []
     for sec in range(len(section_distances_df)):
         row = section_distances_df.iloc[sec]

@@ -45,9 +45,12 @@ def _as_spike_matrix(st: Any) -> tuple[np.ndarray, pd.Index | None]:
 def spike_times_to_onehot(spike_times: Any, min_time: float = 0, max_time: float = 505, time_step: float = 1) -> np.ndarray:
     """One-hot spike vector: True in every time step ``[t, t + time_step)`` holding a spike.
 
-    ISF ``spike_times_to_onehot``. Bugs fixed: ISF indexed steps from 0 instead of
-    `min_time` (wrong or IndexError for ``min_time > 0``), dropped a spike at exactly
-    `min_time`, and failed on numpy arrays. Here spikes in ``[min_time, max_time)`` count.
+    ISF ``spike_times_to_onehot``. As in ISF, only spikes before `max_time` count: when
+    `time_step` does not divide the window, the last step reaches past `max_time`, and a
+    spike there (``[10.5]`` with ``(0, 10, 3)``) is dropped, not put in the last step.
+    Bugs fixed: ISF indexed steps from 0 instead of `min_time` (wrong or IndexError for
+    ``min_time > 0``), dropped a spike at exactly `min_time`, and failed on numpy arrays.
+    Here spikes in ``[min_time, max_time)`` count.
 
     Parameters
     ----------
@@ -65,6 +68,7 @@ def spike_times_to_onehot(spike_times: Any, min_time: float = 0, max_time: float
     if st.ndim != 1:
         msg = f"spike_times_to_onehot: 'spike_times' must be 1-D. Got shape {st.shape} instead."
         raise ValueError(msg)
+    st = st[st < max_time]
     return ap_array(st[None, :], min_time, max_time, time_step)[0][: len(grid)]
 
 

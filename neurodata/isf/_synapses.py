@@ -15,25 +15,29 @@ __all__ = ["DEFAULT_CELL_TYPES", "SynapseTable", "activation_times", "celltype_o
 # ISF-like presynaptic cell types of a barrel-cortex L5 pyramid (names as in ISF's network
 # files). Per type: number of synapses, the sections it targets, a Gaussian soma-distance
 # preference (mean, sd in µm), ongoing rate (Hz), mean extra spikes per synapse evoked by a
-# whisker deflection, their latency and jitter (ms), and the peak conductance (nS).
+# whisker deflection, their latency and jitter (ms), and the peak AMPA (or GABA_A)
+# conductance (nS; excitatory synapses add an NMDA part, see Biophysics.nmda_ratio). The
+# weights and evoked counts set the cell's in-vivo-like regime (docs/isf.md): a few Hz of
+# ongoing firing, an evoked response 10-20 ms after the stimulus, and, through the heavier
+# L2 synapses on the tuft, a dendritic Ca2+ event in about half of the trials.
 DEFAULT_CELL_TYPES: dict[str, dict[str, Any]] = {
-    "L2": {"n": 1100, "targets": [APICAL], "distance_um": [900, 250], "rate_hz": 1.5, "evoked": 0.04, "latency_ms": 22, "jitter_ms": 8, "weight_nS": 0.5},
-    "L34": {"n": 1700, "targets": [BASAL, APICAL], "distance_um": [350, 200], "rate_hz": 1.75, "evoked": 0.08, "latency_ms": 14, "jitter_ms": 6, "weight_nS": 0.5},
-    "L4py": {"n": 300, "targets": [BASAL, APICAL], "distance_um": [200, 150], "rate_hz": 1.5, "evoked": 0.08, "latency_ms": 12, "jitter_ms": 5, "weight_nS": 0.5},
-    "L4sp": {"n": 500, "targets": [BASAL, APICAL], "distance_um": [200, 150], "rate_hz": 1.5, "evoked": 0.1, "latency_ms": 11, "jitter_ms": 4, "weight_nS": 0.5},
-    "L4ss": {"n": 900, "targets": [BASAL, APICAL], "distance_um": [180, 150], "rate_hz": 1.5, "evoked": 0.14, "latency_ms": 10, "jitter_ms": 3, "weight_nS": 0.5},
-    "L5st": {"n": 700, "targets": [BASAL], "distance_um": [120, 80], "rate_hz": 2.25, "evoked": 0.02, "latency_ms": 15, "jitter_ms": 8, "weight_nS": 0.5},
-    "L5tt": {"n": 1400, "targets": [BASAL, APICAL], "distance_um": [150, 120], "rate_hz": 3.75, "evoked": 0.06, "latency_ms": 12, "jitter_ms": 6, "weight_nS": 0.5},
-    "L6cc": {"n": 1000, "targets": [BASAL], "distance_um": [120, 80], "rate_hz": 2.0, "evoked": 0.04, "latency_ms": 14, "jitter_ms": 6, "weight_nS": 0.5},
-    "L6ccinv": {"n": 200, "targets": [BASAL], "distance_um": [120, 80], "rate_hz": 2.0, "evoked": 0.02, "latency_ms": 16, "jitter_ms": 6, "weight_nS": 0.5},
-    "L6ct": {"n": 200, "targets": [BASAL], "distance_um": [100, 80], "rate_hz": 1.0, "evoked": 0.02, "latency_ms": 18, "jitter_ms": 6, "weight_nS": 0.5},
-    "VPM": {"n": 400, "targets": [BASAL, APICAL], "distance_um": [150, 120], "rate_hz": 2.5, "evoked": 0.12, "latency_ms": 6, "jitter_ms": 2, "weight_nS": 0.7},
-    "L1": {"n": 250, "targets": [APICAL], "distance_um": [1000, 200], "rate_hz": 4.0, "evoked": 0.08, "latency_ms": 20, "jitter_ms": 8, "weight_nS": 0.6},
-    "L23Trans": {"n": 300, "targets": [APICAL], "distance_um": [450, 200], "rate_hz": 4.0, "evoked": 0.12, "latency_ms": 14, "jitter_ms": 5, "weight_nS": 0.6},
-    "L45Sym": {"n": 300, "targets": [BASAL, APICAL], "distance_um": [150, 100], "rate_hz": 4.0, "evoked": 0.2, "latency_ms": 9, "jitter_ms": 3, "weight_nS": 0.6},
-    "L56Trans": {"n": 300, "targets": [BASAL, APICAL], "distance_um": [120, 100], "rate_hz": 4.0, "evoked": 0.12, "latency_ms": 12, "jitter_ms": 4, "weight_nS": 0.6},
-    "SymLocal1": {"n": 200, "targets": [SOMA, BASAL], "distance_um": [20, 40], "rate_hz": 5.0, "evoked": 0.2, "latency_ms": 9, "jitter_ms": 3, "weight_nS": 0.8},
-    "SymLocal2": {"n": 300, "targets": [SOMA, BASAL, APICAL], "distance_um": [60, 60], "rate_hz": 5.0, "evoked": 0.16, "latency_ms": 10, "jitter_ms": 3, "weight_nS": 0.8},
+    "L2": {"n": 1100, "targets": [APICAL], "distance_um": [900, 250], "rate_hz": 1.5, "evoked": 0.085, "latency_ms": 22, "jitter_ms": 8, "weight_nS": 1.0},
+    "L34": {"n": 1700, "targets": [BASAL, APICAL], "distance_um": [350, 200], "rate_hz": 1.75, "evoked": 0.064, "latency_ms": 14, "jitter_ms": 6, "weight_nS": 0.375},
+    "L4py": {"n": 300, "targets": [BASAL, APICAL], "distance_um": [200, 150], "rate_hz": 1.5, "evoked": 0.064, "latency_ms": 12, "jitter_ms": 5, "weight_nS": 0.375},
+    "L4sp": {"n": 500, "targets": [BASAL, APICAL], "distance_um": [200, 150], "rate_hz": 1.5, "evoked": 0.08, "latency_ms": 11, "jitter_ms": 4, "weight_nS": 0.375},
+    "L4ss": {"n": 900, "targets": [BASAL, APICAL], "distance_um": [180, 150], "rate_hz": 1.5, "evoked": 0.112, "latency_ms": 10, "jitter_ms": 3, "weight_nS": 0.375},
+    "L5st": {"n": 700, "targets": [BASAL], "distance_um": [120, 80], "rate_hz": 2.25, "evoked": 0.016, "latency_ms": 15, "jitter_ms": 8, "weight_nS": 0.375},
+    "L5tt": {"n": 1400, "targets": [BASAL, APICAL], "distance_um": [150, 120], "rate_hz": 3.75, "evoked": 0.048, "latency_ms": 12, "jitter_ms": 6, "weight_nS": 0.375},
+    "L6cc": {"n": 1000, "targets": [BASAL], "distance_um": [120, 80], "rate_hz": 2.0, "evoked": 0.032, "latency_ms": 14, "jitter_ms": 6, "weight_nS": 0.375},
+    "L6ccinv": {"n": 200, "targets": [BASAL], "distance_um": [120, 80], "rate_hz": 2.0, "evoked": 0.016, "latency_ms": 16, "jitter_ms": 6, "weight_nS": 0.375},
+    "L6ct": {"n": 200, "targets": [BASAL], "distance_um": [100, 80], "rate_hz": 1.0, "evoked": 0.016, "latency_ms": 18, "jitter_ms": 6, "weight_nS": 0.375},
+    "VPM": {"n": 400, "targets": [BASAL, APICAL], "distance_um": [150, 120], "rate_hz": 2.5, "evoked": 0.096, "latency_ms": 6, "jitter_ms": 2, "weight_nS": 0.525},
+    "L1": {"n": 250, "targets": [APICAL], "distance_um": [1000, 200], "rate_hz": 4.0, "evoked": 0.064, "latency_ms": 20, "jitter_ms": 8, "weight_nS": 0.6},
+    "L23Trans": {"n": 300, "targets": [APICAL], "distance_um": [450, 200], "rate_hz": 4.0, "evoked": 0.096, "latency_ms": 14, "jitter_ms": 5, "weight_nS": 0.6},
+    "L45Sym": {"n": 300, "targets": [BASAL, APICAL], "distance_um": [150, 100], "rate_hz": 4.0, "evoked": 0.16, "latency_ms": 9, "jitter_ms": 3, "weight_nS": 0.6},
+    "L56Trans": {"n": 300, "targets": [BASAL, APICAL], "distance_um": [120, 100], "rate_hz": 4.0, "evoked": 0.096, "latency_ms": 12, "jitter_ms": 4, "weight_nS": 0.6},
+    "SymLocal1": {"n": 200, "targets": [SOMA, BASAL], "distance_um": [20, 40], "rate_hz": 5.0, "evoked": 0.16, "latency_ms": 9, "jitter_ms": 3, "weight_nS": 0.8},
+    "SymLocal2": {"n": 300, "targets": [SOMA, BASAL, APICAL], "distance_um": [60, 60], "rate_hz": 5.0, "evoked": 0.128, "latency_ms": 10, "jitter_ms": 3, "weight_nS": 0.8},
 }
 _CELLTYPE_KEYS = ("n", "targets", "distance_um", "rate_hz", "evoked", "latency_ms", "jitter_ms", "weight_nS")
 
@@ -144,7 +148,6 @@ def place_synapses(
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
     sec = morphology.point_section
-    lo, _ = morphology.section_distances()
     lengths = morphology.section_lengths()
     arc = morphology.point_arclength()
     dist = morphology.point_soma_distance()
@@ -172,7 +175,7 @@ def place_synapses(
         s = np.where(on_soma, 0, sec[seg_start[k]])
         a = arc[seg_start[k]] + u * seg_len[k]
         x = np.where(on_soma, 0.5, a / np.where(lengths[s] > 0, lengths[s], 1.0))
-        d = np.where(on_soma, 0.0, lo[s] + a)
+        d = np.where(on_soma, 0.0, morphology.soma_distance(s, x))
         # nearest point within the section (point indices are section-local, as in ISF)
         pt = np.where(u < 0.5, seg_start[k], seg_start[k] + 1) - start[s]
         pt = np.where(on_soma, 1, pt)

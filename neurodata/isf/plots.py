@@ -72,13 +72,19 @@ def plot_ann_batches(ds: xr.Dataset, out_dir: Path, trial: int | None = None) ->
 
 
 def plot_simrun(ds: xr.Dataset, out_dir: Path, n_trials: int = 3) -> list[Path]:
-    """Soma voltage of the first trials with their APs marked: ``isf_simrun.png``."""
+    """Soma and distal-dendrite voltage of the first trials with their APs marked: ``isf_simrun.png``."""
+    from ._landmarks import distal_recording_site
+
     n = min(n_trials, ds.sizes["trial"])
-    part = ds[["soma_voltage", "spike_times"]].isel(trial=slice(0, n)).load()
+    part = ds[["soma_voltage", "spike_times", "dendrite_voltage"]].isel(trial=slice(0, n)).load()
+    sites = [str(x) for x in ds["rec_site"].values]
+    j = sites.index(distal_recording_site(sites))
+    distance = float(ds["rec_site_soma_distance"].values[j])
     t = ds["time"].values
     fig, axs = plt.subplots(n, 1, figsize=(7, 2.2 * n), sharex=True, squeeze=False)
     for r, ax in enumerate(axs[:, 0]):
-        ax.plot(t, part["soma_voltage"].values[r], color="k", lw=0.7)
+        ax.plot(t, part["dendrite_voltage"].values[r, j], color="C1", lw=0.7, label=f"dendrite ({distance:.0f} µm)")
+        ax.plot(t, part["soma_voltage"].values[r], color="k", lw=0.7, label="soma")
         st = part["spike_times"].values[r]
         st = st[np.isfinite(st)]
         ax.plot(st, np.full(st.shape, 35.0), "rv", ms=6, label="AP (0 mV crossing)")

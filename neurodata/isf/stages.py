@@ -17,7 +17,8 @@ from ..params import Boolean, Interval, ListOf, Text, check_params
 from ..runner import run_sweep
 from ..store import ArtifactWriter, artifact_path, atomic_output, open_artifact, write_artifact
 from ._activation import EI_LABELS, time_bin_edges
-from ._ann_batches import accumulate_batch_rows, soma_targets
+from ._ann_batches import accumulate_batch_rows, dendrite_targets, point_sampled_voltage, soma_targets
+from ._landmarks import distal_recording_site
 from ._simrun import cell_morphology, make_simrun, synaptic_weights
 from ._spatial_bins import section_distances, spatial_bin_adjacency, spatial_bin_names, spatial_bin_table
 
@@ -75,6 +76,7 @@ def simrun(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None =
     rows = 1 << 16
     encoding = {
         "soma_voltage": {"chunks": (min(50, ds.sizes["trial"]), ds.sizes["time"])},
+        "dendrite_voltage": {"chunks": (min(50, ds.sizes["trial"]), 1, ds.sizes["time"])},
         "activation_times": {"chunks": (rows, n_slots)},
         **{v: {"chunks": (rows,)} for v in ("sim_trial_index", "synapse_type", "synapse_type_code", "synapse_ID", "soma_distance",
                                              "section_ID", "section_pt_ID", "dendrite_label")},
@@ -192,14 +194,22 @@ def _ann_batch_task(batch: tuple[int, int, int], *, data_dir: str, out_path: str
             del rows, piece
         vm = np.asarray(sim["soma_voltage"].isel(trial=slice(start, stop)).values)
         st = np.asarray(sim["spike_times"].isel(trial=slice(start, stop)).values)
+        site = {"rec_site": opts["dendrite_site"], "trial": slice(start, stop)}
+        vd = np.asarray(sim["dendrite_voltage"].isel(site).values)
+        sd = np.asarray(sim["dendrite_spike_times"].isel(site).values)
         dt_ms = float(sim.attrs["dt_ms"])
-    vt_max, ap, isi = soma_targets(vm, st, min_time=opts["min_time"], max_time=opts["max_time"],
-                                   bin_size=opts["bin_size"], dt_ms=dt_ms, isi_fill=opts["isi_fill"])
+    window = {"min_time": opts["min_time"], "max_time": opts["max_time"], "dt_ms": dt_ms}
+    vt_max, ap, isi = soma_targets(vm, st, bin_size=opts["bin_size"], isi_fill=opts["isi_fill"], **window)
+    vt_dend, ap_dend, isi_dend = dendrite_targets(vd, sd, bin_size=opts["bin_size"], isi_fill=opts["isi_fill"], **window)
     piece = xr.Dataset({
         "synapse_activation": (("trial", "syn_type", "spatial_bin", "time"), out),
         "vt_max_per_ms": (("trial", "time_ms"), vt_max),
         "ap": (("trial", "time"), ap),
         "isi": (("trial", "time"), isi),
+        "vt_soma": (("trial", "time_ms"), point_sampled_voltage(vm, **window)),
+        "vt_dend_max_per_ms": (("trial", "time_ms"), vt_dend),
+        "ap_dend": (("trial", "time"), ap_dend),
+        "isi_dend": (("trial", "time"), isi_dend.astype(np.float32)),
         "batch": ("trial", np.full(n, b, dtype=np.int64)),
         "n_activations_outside": ("trial", n_outside),
     })
@@ -214,6 +224,9 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
     with open_artifact("isf_simrun", data_dir=data_dir, verify=True) as sim:
         t_stop, dt_ms = float(sim.attrs["t_stop_ms"]), float(sim.attrs["dt_ms"])
         trials = np.asarray(sim["trial"].values).astype(object)
+        sites = [str(x) for x in sim["rec_site"].values]
+        dend_site = sites.index(distal_recording_site(sites))
+        dend_distance = float(sim["rec_site_soma_distance"].values[dend_site])
         weights = synaptic_weights(sim[["celltype_weight", "celltype_is_excitatory"]].load()) if p["weighted"] else None
     if edges is None or p["max_time_ms"] > t_stop:
         msg = (f"The 'max_time_ms' parameter of stage isf_ann_batches must be in (min_time_ms, t_stop_ms of the "
@@ -237,6 +250,14 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
                    {"long_name": "soma action potential in the time bin"}),
             "isi": (("trial", "time"), da.zeros((n_trials, n_time), dtype=np.float32, chunks=(bs, n_time)),
                     {"units": "ms", "long_name": f"time since the last soma spike at the bin start ({p['isi_fill_ms']} if none)"}),
+            "vt_soma": (("trial", "time_ms"), da.zeros((n_trials, n_ms), dtype=np.float32, chunks=(bs, n_ms)),
+                        {"units": "mV", "long_name": "soma voltage at the start of the ms (ISF VT_ALL)"}),
+            "vt_dend_max_per_ms": (("trial", "time_ms"), da.zeros((n_trials, n_ms), dtype=np.float32, chunks=(bs, n_ms)),
+                                   {"units": "mV", "long_name": "maximum voltage in the ms at the distal dendritic site (ISF VT_DEND)"}),
+            "ap_dend": (("trial", "time"), da.zeros((n_trials, n_time), dtype=bool, chunks=(bs, n_time)),
+                        {"long_name": "dendritic spike (-30 mV crossing at the distal site) in the time bin (ISF AP_DEND)"}),
+            "isi_dend": (("trial", "time"), da.zeros((n_trials, n_time), dtype=np.float32, chunks=(bs, n_time)),
+                         {"units": "ms", "long_name": f"time since the last dendritic spike at the bin start ({p['isi_fill_ms']} if none; ISF ISI_DEND)"}),
             "batch": ("trial", da.zeros((n_trials,), dtype=np.int64, chunks=(bs,)), {"long_name": "batch of the trial"}),
             "n_activations_outside": ("trial", da.zeros((n_trials,), dtype=np.int64, chunks=(bs,)),
                                       {"long_name": "activation times outside [min_time, max_time] (ignored)"}),
@@ -249,6 +270,8 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
             "bin_soma_distance": ("spatial_bin", bins["bin_soma_distance"].values.astype(np.float64), {"units": "um", "long_name": "soma distance of the bin centre"}),
             "time": ("time", edges[:-1], {"units": "ms", "long_name": "start of the temporal bin"}),
             "time_ms": ("time_ms", p["min_time_ms"] + np.arange(n_ms, dtype=np.float64), {"units": "ms", "long_name": "start of the 1 ms block"}),
+            "dendrite_site": ((), np.array(sites[dend_site], dtype=object), {"long_name": "distal dendritic recording site (ISF's rule: second by soma distance)"}),
+            "dendrite_soma_distance": ((), dend_distance, {"units": "um", "long_name": "soma distance of the distal recording site"}),
         },
         attrs={"min_time_ms": p["min_time_ms"], "max_time_ms": p["max_time_ms"], "bin_size_ms": p["bin_size_ms"],
                "batch_size": bs, "weighted": int(p["weighted"]), "bin_size_goal_um": float(bins.attrs["bin_size_goal_um"])},
@@ -258,7 +281,7 @@ def ann_batches(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | N
         "min_time": p["min_time_ms"], "max_time": p["max_time_ms"], "bin_size": p["bin_size_ms"],
         "excitatory_celltypes": p["excitatory_celltypes"], "inhibitory_celltypes": p["inhibitory_celltypes"],
         "synaptic_weights": weights, "tolerance": p["tolerance_um"], "isi_fill": p["isi_fill_ms"],
-        "n_spatial_bins": n_bins,
+        "n_spatial_bins": n_bins, "dendrite_site": dend_site,
     }
     with ArtifactWriter("ann_batches", params=p, data_dir=data_dir) as writer:
         writer.write_template(template, {name: {"chunks": var.data.chunksize} for name, var in template.data_vars.items()})

@@ -113,15 +113,15 @@ def test_threshold_crossings_rule():
 
 def test_passive_cell_rests_at_leak_and_distal_epsp_is_smaller():
     m = make_l5pt_morphology(seed=0)
-    bio = Biophysics(gna_soma_S_cm2=0, gk_soma_S_cm2=0, gna_ais_S_cm2=0, gk_ais_S_cm2=0, warmup_ms=0)
-    syn = place_synapses(m, {"L2": {**DEFAULT_CELL_TYPES["L2"], "n": 1, "distance_um": [1100, 10]},
-                             "L5st": {**DEFAULT_CELL_TYPES["L5st"], "n": 1, "distance_um": [40, 5]}},
+    bio = Biophysics(soma_S_cm2={}, axon_S_cm2={}, active_dendrites=False, warmup_ms=0, v_init_mV=-90.0)
+    syn = place_synapses(m, {"L2": {**DEFAULT_CELL_TYPES["L2"], "n": 1, "distance_um": [1100, 10], "weight_nS": 0.5},
+                             "L5st": {**DEFAULT_CELL_TYPES["L5st"], "n": 1, "distance_um": [40, 5], "weight_nS": 0.5}},
                          excitatory_celltypes=["L2", "L5st"], inhibitory_celltypes=[], seed=0)
     v = simulate_soma_voltage(m, syn, np.array([0, 1]), np.array([0, 1]), np.array([10.0, 10.0]),
                               n_trials=3, t_stop_ms=60, bio=bio)
-    np.testing.assert_allclose(v[:, 0], bio.e_leak_mV)
-    np.testing.assert_allclose(v[2], bio.e_leak_mV, atol=5e-3)  # no input but the tiny mean background
-    distal, proximal = v[0].max() - bio.e_leak_mV, v[1].max() - bio.e_leak_mV
+    np.testing.assert_allclose(v[:, 0], bio.e_pas_mV)
+    np.testing.assert_allclose(v[2], bio.e_pas_mV, atol=5e-3)  # no input but the tiny mean background
+    distal, proximal = v[0].max() - bio.e_pas_mV, v[1].max() - bio.e_pas_mV
     assert 0 < distal < proximal  # cable attenuation
 
 

@@ -10,6 +10,7 @@ import neurodata
 from neurodata import ParamError
 from neurodata.isf import (
     augment_with_spatial_bins,
+    isi_array,
     spike_times_frame,
     synapse_activation_array,
     synapse_activation_frame,
@@ -32,6 +33,14 @@ def test_artifacts_valid_and_shaped(built):
     assert ann["batch"].values.tolist() == [0] * 5 + [1] * 5 + [2] * 2
     assert (built / "isf_morphology.swc").read_text().count("\n") > len(sim["point_x"])
     assert "pt3dadd" in (built / "isf_morphology.hoc").read_text()
+    # the dendritic recordings: two trunk sites, halfway and at the main bifurcation (919 µm)
+    assert sim["dendrite_voltage"].dims == ("trial", "rec_site", "time")
+    np.testing.assert_allclose(sim["rec_site_soma_distance"].values, [455.6, 908.1], atol=0.1)
+    assert str(ann["dendrite_site"].values).endswith("_somaDist_908.1")
+    assert float(ann["dendrite_soma_distance"]) == pytest.approx(908.118, abs=1e-3)
+    for name in ("vt_soma", "vt_dend_max_per_ms"):
+        assert ann[name].dims == ("trial", "time_ms") and ann[name].attrs["units"] == "mV"
+    assert ann["ap_dend"].dtype == bool and ann["isi_dend"].attrs["units"] == "ms"
 
 
 def test_ann_batches_equal_the_pandas_api(built, isf_params):
@@ -51,6 +60,16 @@ def test_ann_batches_equal_the_pandas_api(built, isf_params):
     assert ap.sum() == np.isfinite(st).sum()  # every spike (all inside [0, 100)) in one bin
     vm = sim["soma_voltage"].values
     np.testing.assert_array_equal(ann["vt_max_per_ms"].values, vm.reshape(12, 100, 40).max(-1))
+    np.testing.assert_array_equal(ann["vt_soma"].values, vm[:, ::40])  # ISF's VT_ALL: every 40th sample
+    vd = sim["dendrite_voltage"].isel(rec_site=1).values  # the distal site, as ISF picks it
+    np.testing.assert_array_equal(ann["vt_dend_max_per_ms"].values, vd.reshape(12, 100, 40).max(-1))
+    sd = sim["dendrite_spike_times"].isel(rec_site=1).values
+    # dendritic spikes: ISF's rule at -30 mV on the recorded voltage
+    for r in range(12):
+        k = np.flatnonzero((vd[r, :-1] < -30) & (vd[r, 1:] >= -30)) + 1
+        np.testing.assert_allclose(sd[r][np.isfinite(sd[r])], k * 0.025)
+    assert ann["ap_dend"].values.sum() == np.isfinite(sd).sum()
+    np.testing.assert_array_equal(ann["isi_dend"].values, isi_array(sd, 0, 100, fillna=1000.0).astype(np.float32))
 
 
 def test_bin_size_and_batch_size_are_honoured(built, isf_params, tmp_path):
