@@ -17,7 +17,17 @@ import yaml
 
 from ._paths import project_root
 
-__all__ = ["Stage", "StageDecl", "declared_stages", "producer", "run_stage", "stage", "stage_params"]
+__all__ = [
+    "Stage",
+    "StageDecl",
+    "declared_stages",
+    "producer",
+    "run_stage",
+    "stage",
+    "stage_params",
+    "write_metrics",
+    "write_plot_tables",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,7 @@ class StageDecl:
     deps: tuple[str, ...]
     outs: tuple[str, ...]
     params: tuple[str, ...]
+    reports: tuple[str, ...] = ()  # metrics and plots files (git-tracked, beside data/)
 
     def data_outs(self) -> list[str]:
         """Output names relative to ``data/`` (``adex_we_sweep.zarr``, ``braingrid_simulation.h5``)."""
@@ -51,6 +62,7 @@ def _parse(path: Path, mtime: float) -> dict[str, StageDecl]:
             deps=tuple(_path(d) for d in body.get("deps", [])),
             outs=tuple(_path(o) for o in body.get("outs", [])),
             params=tuple(_path(p) for p in body.get("params", [])),
+            reports=tuple(_path(o) for key in ("metrics", "plots") for o in body.get(key, [])),
         )
         for name, body in stages.items()
     }
@@ -124,7 +136,7 @@ def run_stage(
         params = load_params(name, params_file)
     folder = Path(data_dir) if data_dir is not None else _options.data_dir()
     decl = declared_stages().get(name)
-    declared = [folder / out for out in decl.data_outs()] if decl else []
+    declared = [folder / out for out in decl.data_outs()] + [folder.parent / r for r in decl.reports] if decl else []
     before = {out: _identity(out) for out in declared}
     with _options.set_options(**({"scheduler": scheduler} if scheduler else {})):
         outputs = stage(params, data_dir=folder, scheduler=scheduler) or []
@@ -141,13 +153,17 @@ class Stage:
     """A pipeline stage: its name (as dvc.yaml calls it), its parameter spec, and the function.
 
     Calling it checks the parameters against the spec and rules first (one call, before any
-    work), then runs the function with the checked parameters.
+    work), runs the function with the checked parameters, then writes the stage's DVC metrics
+    (``metrics/<stage>.json``) and plot tables (``plots/<name>.csv``) beside the data folder,
+    computed by *metrics* and *plots* from what the stage wrote.
     """
 
     name: str
     fn: Callable[..., list[Path]]
     spec: Mapping[str, Any]
     rules: tuple[Any, ...] = ()
+    metrics: Callable[[Path], Mapping[str, Any]] | None = None
+    plots: Callable[[Path], Mapping[str, Any]] | None = None
 
     def check(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """The checked parameters (see :func:`neurodata.params.check_params`)."""
@@ -156,7 +172,13 @@ class Stage:
         return check_params(params, self.spec, stage=self.name, rules=self.rules)
 
     def __call__(self, params: Mapping[str, Any] | None, *, data_dir: str | Path, scheduler: str | None = None) -> list[Path]:
-        return self.fn(self.check(params), data_dir=Path(data_dir), scheduler=scheduler)
+        data_dir = Path(data_dir)
+        outputs = list(self.fn(self.check(params), data_dir=data_dir, scheduler=scheduler))
+        if self.metrics is not None:
+            outputs.append(write_metrics(self.name, self.metrics(data_dir), data_dir))
+        if self.plots is not None:
+            outputs.extend(write_plot_tables(self.plots(data_dir), data_dir))
+        return outputs
 
     @property
     def module(self) -> str:
@@ -164,12 +186,61 @@ class Stage:
         return self.fn.__module__
 
 
-def stage(name: str, *, spec: Mapping[str, Any], rules: Sequence[Any] = ()) -> Callable[[Callable[..., list[Path]]], Stage]:
+def _plain(value: Any) -> Any:
+    """JSON-ready numbers: numpy scalars as Python numbers, NaN and infinities as None."""
+    import math
+
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_metrics(stage: str, metrics: Mapping[str, Any], data_dir: Path) -> Path:
+    """Write *metrics* as ``metrics/<stage>.json`` beside *data_dir* (what dvc.yaml declares)."""
+    import json
+
+    from ._atomic import atomic_output
+
+    dest = Path(data_dir).parent / "metrics" / f"{stage}.json"
+    with atomic_output(dest) as tmp:
+        tmp.write_text(json.dumps(_plain(metrics), indent=2, sort_keys=True) + "\n")
+    return dest
+
+
+def write_plot_tables(tables: Mapping[str, Any], data_dir: Path) -> list[Path]:
+    """Write each table (a pandas DataFrame) as ``plots/<name>.csv`` beside *data_dir*."""
+    from ._atomic import atomic_output
+
+    written = []
+    for name, frame in tables.items():
+        dest = Path(data_dir).parent / "plots" / f"{name}.csv"
+        with atomic_output(dest) as tmp:
+            frame.to_csv(tmp, index=False, float_format="%.10g")
+        written.append(dest)
+    return written
+
+
+def stage(
+    name: str,
+    *,
+    spec: Mapping[str, Any],
+    rules: Sequence[Any] = (),
+    metrics: Callable[[Path], Mapping[str, Any]] | None = None,
+    plots: Callable[[Path], Mapping[str, Any]] | None = None,
+) -> Callable[[Callable[..., list[Path]]], Stage]:
     """Declare a stage: ``@stage("adex_we_sweep", spec=SPEC)`` over ``fn(p, *, data_dir, scheduler)``,
-    where *p* are the parameters already checked against *spec* and *rules*."""
+    where *p* are the parameters already checked against *spec* and *rules*.
+
+    *metrics* (``data_dir -> dict``) and *plots* (``data_dir -> {name: DataFrame}``) summarise
+    what the stage wrote, for ``dvc metrics`` and ``dvc plots``.
+    """
 
     def declare(fn: Callable[..., list[Path]]) -> Stage:
-        return Stage(name=name, fn=fn, spec=spec, rules=tuple(rules))
+        return Stage(name=name, fn=fn, spec=spec, rules=tuple(rules), metrics=metrics, plots=plots)
 
     return declare
 

@@ -1,4 +1,4 @@
-"""Where the CLI finds things: each family's STAGES (stages.py) and PLOTS (plots.py), and reports."""
+"""Where the CLI finds things: each family's STAGES (stages.py), PLOTS (plots.py) and REPORTS (reports.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,6 @@ FAMILIES = ("adex", "braingrid", "ei_network", "gfr", "isf")
 # (importing every family pulls in numba, torch and NEST: seconds per stage).
 _STAGE_PREFIXES = {"adex": ("adex",), "braingrid": ("braingrid", "burst"), "ei_network": ("ei_",), "gfr": ("gfr",), "isf": ("isf", "ann")}
 
-REPORTS = {
-    "adex_fidelity": ("neurodata.adex", "fidelity_report", "AdEx sweeps beside the seed notebook's tables"),
-    "braingrid_baselines": ("neurodata.braingrid", "baseline_report", "burst-prediction baselines per window size"),
-}
 
 
 def _collect(module_name: str, attribute: str, families: tuple[str, ...] = FAMILIES) -> dict[str, Callable[..., Any]]:
@@ -58,9 +54,15 @@ def plots() -> dict[str, Callable[..., Any]]:
     return _collect("plots", "PLOTS")
 
 
-def report(name: str) -> Callable[..., str]:
-    if name not in REPORTS:
-        msg = f"Unknown report {name!r}. Reports: {sorted(REPORTS)}."
+def reports() -> dict[str, tuple[Callable[..., Any], str]]:
+    """Every report (``neurodata report NAME``) -> (function ``(data_dir) -> Report``, description)."""
+    return _collect("reports", "REPORTS")
+
+
+def report(name: str) -> Callable[..., Any]:
+    """The report function called *name*."""
+    found = reports()
+    if name not in found:
+        msg = f"Unknown report {name!r}. Reports: {sorted(found)}."
         raise UnknownName(msg)
-    module, function, _ = REPORTS[name]
-    return getattr(importlib.import_module(module), function)
+    return found[name][0]

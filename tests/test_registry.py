@@ -100,6 +100,13 @@ def test_a_fresh_clone_pulls_byte_identical_artifacts_and_is_up_to_date(registry
     assert "Running stage" not in repro
 
 
+def test_dvc_compares_the_metrics_of_two_versions(registry):
+    diff = run_tool(["dvc", "metrics", "diff", "v1", "v2", "--json"], registry, tool_env()).stdout
+    changed = yaml.safe_load(diff)["metrics/adex_we_sweep.json"]
+    assert "mean_rate_Hz.200pS" in changed and changed["mean_rate_Hz.200pS"]["old"] is None
+    assert "metrics/ei_rates.json" not in yaml.safe_load(diff)  # unchanged stages show no difference
+
+
 WHEEL_SCRIPT = """
 import json, sys
 import neurodata

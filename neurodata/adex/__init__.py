@@ -7,13 +7,13 @@ from ._fidelity import (
     compare_rate_match,
     compare_we_sweep,
     expectation_agreement,
-    fidelity_report,
     rate_match_agreement,
     seed_table_agreement,
 )
 from ._model import STREAMS, AdExParams, SimResult, draw_input_rates, input_rate_sums, simulate
 from ._reference import MODEL_EXPECTATION, SEED_CONFIG, SEED_RATE_MATCH, SEED_WE_SWEEP, seed_per_seed_table
 from ._sweeps import RateMatch, initial_guess, match_rate, mean_rate, we_sweep_slice
+from .reports import fidelity_report
 
 __all__ = [
     "MODEL_EXPECTATION",

@@ -38,7 +38,7 @@ __all__ = [
     "compare_rate_match",
     "compare_we_sweep",
     "expectation_agreement",
-    "fidelity_report",
+    "fidelity_lines",
     "rate_match_agreement",
     "seed_table_agreement",
 ]
@@ -270,16 +270,6 @@ def expectation_agreement(expectation: xr.Dataset) -> dict[str, float]:
     return metrics
 
 
-def _load(name: str, data_dir: str | None) -> xr.Dataset | None:
-    from .._exceptions import ArtifactNotBuilt
-    from ..store import load_artifact
-
-    try:
-        return load_artifact(name, data_dir=data_dir)
-    except ArtifactNotBuilt:
-        return None
-
-
 def _stream(ds: xr.Dataset) -> str:
     return ds.attrs.get("rng") or json.loads(ds.attrs.get("stage_params", "{}")).get("rng", "numpy")
 
@@ -360,16 +350,13 @@ def _expectation_lines(expectation: xr.Dataset) -> list[str]:
     return lines
 
 
-def fidelity_report(data_dir: str | None = None) -> str:
-    """The built AdEx artifacts beside the seed's results and the model's expectation."""
-    sections = [
-        ("adex_we_sweep", _sweep_lines),
-        ("adex_rate_match", _rate_match_lines),
-        ("adex_expectation", _expectation_lines),
-    ]
+def fidelity_lines(sweep: xr.Dataset | None, match: xr.Dataset | None, expectation: xr.Dataset | None) -> tuple[list[str], int]:
+    """The report's lines for the three AdEx artifacts (None: not built), and its failed rows."""
     lines: list[str] = []
-    for name, render in sections:
-        ds = _load(name, data_dir)
-        lines.extend(render(ds) if ds is not None else [f"{name}: not built (neurodata run {name})"])
-        lines.append("")
-    return "\n".join(lines).rstrip()
+    failed = 0
+    for name, ds, render in (("adex_we_sweep", sweep, _sweep_lines), ("adex_rate_match", match, _rate_match_lines),
+                             ("adex_expectation", expectation, _expectation_lines)):
+        section = render(ds) if ds is not None else [f"{name}: not built (neurodata run {name})"]
+        failed += sum(line.rstrip().endswith("FAIL") for line in section)
+        lines.extend([*section, ""])
+    return lines[:-1], failed

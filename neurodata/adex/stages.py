@@ -17,8 +17,9 @@ import numpy as np
 from .._pipeline import stage
 from ..params import Interval, ListOf, Options
 from ..runner import write_batches
-from ..store import ArtifactWriter
+from ..store import ArtifactWriter, load_artifact
 from ._artifacts import expectation_template, rate_match_piece, rate_match_template, we_seed_piece, we_sweep_template
+from ._fidelity import expectation_agreement, rate_match_agreement, seed_table_agreement
 from ._model import STREAMS, input_rate_sums
 from ._sweeps import PS_PER_NS, match_rate
 
@@ -45,11 +46,30 @@ RATE_MATCH_SPEC = {
 }
 
 
+def _we_sweep_metrics(data_dir: Path) -> dict[str, Any]:
+    sweep = load_artifact("adex_we_sweep", data_dir=data_dir)
+    rate = sweep["output_rate"].mean("seed")
+    return {"seed_table": seed_table_agreement(sweep),
+            "mean_rate_Hz": {f"{we * 1000:g}pS": float(r) for we, r in zip(sweep["we"].values, rate.values, strict=True)}}
+
+
+def _we_sweep_plots(data_dir: Path) -> dict[str, Any]:
+    """The rate-vs-w_e curve (mean and s.e.m. over seeds) for ``dvc plots``."""
+    import pandas as pd
+
+    sweep = load_artifact("adex_we_sweep", data_dir=data_dir)
+    rate = sweep["output_rate"]
+    return {"adex_rate_vs_we": pd.DataFrame({
+        "we_pS": sweep["we"].values * 1000, "output_rate_Hz": rate.mean("seed").values,
+        "sem_Hz": (rate.std("seed", ddof=1) / max(rate.sizes["seed"], 1) ** 0.5).values if rate.sizes["seed"] > 1 else 0.0,
+        "median_vm_mV": sweep["median_vm"].mean("seed").values})}
+
+
 def _run_attrs(p: dict[str, Any], title: str) -> dict[str, Any]:
     return {"title": title, "N": p["N"], "T_s": p["T"], "dt_ms": p["dt"], "rng": p["rng"]}
 
 
-@stage("adex_we_sweep", spec=WE_SWEEP_SPEC)
+@stage("adex_we_sweep", spec=WE_SWEEP_SPEC, metrics=_we_sweep_metrics, plots=_we_sweep_plots)
 def we_sweep(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``adex_we_sweep``: median Vm and output rate over the w_e x seed grid (one task per w_e)."""
     we_nS = np.asarray(p["we"]) / PS_PER_NS
@@ -64,7 +84,8 @@ def _rate_match_rows(start: int, stop: int, *, Ns: list[int], **kwargs: Any) -> 
     return rate_match_piece([match_rate(N, **kwargs) for N in Ns[start:stop]])
 
 
-@stage("adex_rate_match", spec=RATE_MATCH_SPEC)
+@stage("adex_rate_match", spec=RATE_MATCH_SPEC,
+       metrics=lambda data_dir: rate_match_agreement(load_artifact("adex_rate_match", data_dir=data_dir)))
 def rate_match(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``adex_rate_match``: w_e giving the target output rate, per N (one task per N)."""
     attrs = {**_run_attrs(p, "N-to-1 AdEx: excitatory weight for a target output rate"), "target_rate_Hz": p["target_rate"],
@@ -77,7 +98,8 @@ def rate_match(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = Non
         return [write_batches(writer, template, "N", task, scheduler=scheduler, desc="adex rate match")]
 
 
-@stage("adex_expectation", spec=EXPECTATION_SPEC)
+@stage("adex_expectation", spec=EXPECTATION_SPEC,
+       metrics=lambda data_dir: expectation_agreement(load_artifact("adex_expectation", data_dir=data_dir)))
 def expectation(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``adex_expectation``: output rate and median Vm at a few w_e over seeds 0 .. n_seeds - 1.
 

@@ -25,7 +25,7 @@ def built(tmp_path_factory):
     """adex_expectation at the table's three w_e over seeds 0..99, for each stream."""
     out = {}
     for rng in ("numpy", "julia"):
-        [path] = expectation({**PARAMS, "rng": rng}, data_dir=tmp_path_factory.mktemp(rng), scheduler="synchronous")
+        path, *_ = expectation({**PARAMS, "rng": rng}, data_dir=tmp_path_factory.mktemp(rng), scheduler="synchronous")
         out[rng] = xr.open_zarr(path).load()
     return out
 

@@ -38,7 +38,7 @@ def test_julia_stream_gives_the_seeds_rows(seed, we_pS, n_spikes, median_vm):
 
 def test_the_sweep_stage_reproduces_all_180_rows(data_dir):
     we = sorted(seed_per_seed_table()["we_pS"].unique())
-    [path] = we_sweep({**SEED_SWEEP, "we": we}, data_dir=data_dir, scheduler="synchronous")
+    path, *_ = we_sweep({**SEED_SWEEP, "we": we}, data_dir=data_dir, scheduler="synchronous")
     sweep = xr.open_zarr(path).load()
     assert sweep.attrs["rng"] == "julia"
     metrics = seed_table_agreement(sweep)

@@ -21,7 +21,7 @@ def digest(store: Path) -> dict[str, str]:
 
 
 def test_we_sweep_stage_writes_the_labelled_grid(data_dir):
-    [path] = we_sweep(SWEEP, data_dir=data_dir, scheduler="synchronous")
+    path, *_ = we_sweep(SWEEP, data_dir=data_dir, scheduler="synchronous")
     assert xr.open_zarr(path)["median_vm"].chunks == ((1, 1, 1), (2,))  # one chunk per task along we
     ds = xr.open_zarr(path).load()
     assert dict(ds.sizes) == {"we": 3, "seed": 2}
@@ -32,7 +32,7 @@ def test_we_sweep_stage_writes_the_labelled_grid(data_dir):
 
 @pytest.mark.parametrize("rng", ["numpy", "julia"])
 def test_rate_match_stage(data_dir, rng):
-    [path] = rate_match({**MATCH, "rng": rng}, data_dir=data_dir, scheduler="synchronous")
+    path, *_ = rate_match({**MATCH, "rng": rng}, data_dir=data_dir, scheduler="synchronous")
     ds = xr.open_zarr(path).load()
     assert ds.attrs["rng"] == rng
     assert list(ds["N"].values) == [100, 400]
@@ -42,21 +42,21 @@ def test_rate_match_stage(data_dir, rng):
 
 
 def test_local_cluster_run_equals_in_process_run(tmp_path):
-    [a] = we_sweep(SWEEP, data_dir=tmp_path / "inprocess", scheduler="synchronous")
-    [b] = we_sweep(SWEEP, data_dir=tmp_path / "cluster", scheduler="local")
+    a, *_ = we_sweep(SWEEP, data_dir=tmp_path / "inprocess", scheduler="synchronous")
+    b, *_ = we_sweep(SWEEP, data_dir=tmp_path / "cluster", scheduler="local")
     xr.testing.assert_identical(xr.open_zarr(a).load().drop_attrs(), xr.open_zarr(b).load().drop_attrs())
     assert digest(a) == digest(b)
 
 
 @pytest.mark.parametrize("rng", ["numpy", "julia"])
 def test_reruns_give_byte_identical_chunks(tmp_path, rng):
-    [a] = we_sweep({**SWEEP, "rng": rng}, data_dir=tmp_path / "a", scheduler="synchronous")
-    [b] = we_sweep({**SWEEP, "rng": rng}, data_dir=tmp_path / "b", scheduler="synchronous")
+    a, *_ = we_sweep({**SWEEP, "rng": rng}, data_dir=tmp_path / "a", scheduler="synchronous")
+    b, *_ = we_sweep({**SWEEP, "rng": rng}, data_dir=tmp_path / "b", scheduler="synchronous")
     assert digest(a) == digest(b)
 
 
-def test_the_stream_defaults_to_numpy_and_is_recorded(data_dir):
-    [path] = we_sweep(SWEEP, data_dir=data_dir, scheduler="synchronous")
+def test_the_stream_is_recorded(data_dir):
+    path, *_ = we_sweep(SWEEP, data_dir=data_dir, scheduler="synchronous")
     ds = xr.open_zarr(path)
     assert ds.attrs["rng"] == "numpy" and '"rng": "numpy"' in ds.attrs["stage_params"]
 
