@@ -130,7 +130,25 @@ EI_NETWORK_RULES = (
 EI_RATES_SPEC: dict[str, Constraint] = {"bin_ms": _POS}
 
 
-@stage("ei_network", spec=EI_NETWORK_SPEC, rules=EI_NETWORK_RULES)
+def _network_metrics(data_dir: Path) -> dict[str, Any]:
+    spikes = load_artifact("ei_spikes", data_dir=data_dir)
+    return {"n_spikes": spikes.sizes["spike"], "n_neurons": spikes.sizes["neuron_id"],
+            "num_connections": spikes.attrs["num_connections"]}
+
+
+def _rates_metrics(data_dir: Path) -> dict[str, Any]:
+    """Population rates (the original example's E and I rates) and the stimulus effect, in Hz."""
+    rates = load_artifact("ei_rates", data_dir=data_dir)
+    e_rate, i_rate = (float(r) for r in rates["population_rate"].values)
+    metrics: dict[str, Any] = {"E_rate_Hz": e_rate, "I_rate_Hz": i_rate}
+    if "stimulus" in rates["epoch"].values:
+        e = rates["rate"].sel(population="E")
+        metrics["stimulated_E_rate_Hz"] = {epoch: float(e.sel(epoch=epoch).where(rates["stimulated"]).mean())
+                                           for epoch in ("baseline", "stimulus")}
+    return metrics
+
+
+@stage("ei_network", spec=EI_NETWORK_SPEC, rules=EI_NETWORK_RULES, metrics=_network_metrics)
 def ei_network(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``ei_network``: simulate the network with NEST; write ``ei_spikes`` and ``ei_weights``.
 
@@ -150,7 +168,7 @@ def ei_network(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = Non
     ]
 
 
-@stage("ei_rates", spec=EI_RATES_SPEC)
+@stage("ei_rates", spec=EI_RATES_SPEC, metrics=_rates_metrics)
 def ei_rates(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``ei_rates``: rates per population and cluster, per epoch and in time bins of ``bin_ms`` [ms]."""
     spikes = load_artifact("ei_spikes", data_dir=data_dir, verify=True)

@@ -43,7 +43,13 @@ def built(tmp_path_factory):
 
 def test_stage_writes_the_three_artifacts(built):
     folder, paths = built
-    assert [p.name for p in paths] == ["ei_spikes.zarr", "ei_weights.zarr", "ei_rates.zarr"]
+    assert [p.name for p in paths] == ["ei_spikes.zarr", "ei_weights.zarr", "ei_network.json", "ei_rates.zarr", "ei_rates.json"]
+    import json
+
+    metrics = json.loads((folder.parent / "metrics" / "ei_rates.json").read_text())
+    rates = neurodata.load_artifact("ei_rates", data_dir=folder)
+    assert [metrics["E_rate_Hz"], metrics["I_rate_Hz"]] == rates["population_rate"].values.tolist()
+    assert metrics["stimulated_E_rate_Hz"]["stimulus"] > metrics["stimulated_E_rate_Hz"]["baseline"]
     for name in ("ei_spikes", "ei_weights", "ei_rates"):
         ds = neurodata.load_artifact(name, data_dir=folder)
         validate(ds, name)
