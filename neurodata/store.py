@@ -144,6 +144,7 @@ def provenance(name: str, *, params: Mapping[str, Any], seeds: Any) -> dict[str,
     from ._pipeline import producer
     from .schemas import load_contract
 
+    _check_seed_record(seeds)
     contract = load_contract(name)
     attrs: dict[str, Any] = {"artifact": name, "neurodata_version": __version__}
     stage = producer(name)
@@ -157,6 +158,16 @@ def provenance(name: str, *, params: Mapping[str, Any], seeds: Any) -> dict[str,
         schema_version=contract.version,
     )
     return attrs
+
+
+def _check_seed_record(seeds: Any) -> None:
+    """Provenance seeds have one shape: None, or a mapping of parameter names to ints or lists of ints."""
+    ok = seeds is None or (isinstance(seeds, Mapping) and all(
+        isinstance(k, str) and (isinstance(v, int | np.integer) or (isinstance(v, list) and all(isinstance(x, int | np.integer) for x in v)))
+        for k, v in seeds.items()))
+    if not ok:
+        msg = f"seeds must be None or a mapping of seed parameter names to ints or lists of ints (neurodata.seeds.seed_record). Got {seeds!r}."
+        raise TypeError(msg)
 
 
 def _json_default(value: Any) -> Any:

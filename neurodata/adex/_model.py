@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..seeds import rng as rng_for
 from ._julia_inputs import julia_inputs, julia_rates
 from ._kernels import MAX_STEP_MEAN, integrate_adex, integrate_adex_counts, poisson_cdf
 
@@ -88,8 +89,7 @@ def input_rate_sums(N: int, seed: int, *, rng: str = "numpy", params: AdExParams
         mu, sigma = log_rate_moments(params)
         rates, _ = julia_rates(N, seed, mu=mu, sigma=sigma)
     else:
-        rates_seed, _ = np.random.SeedSequence(seed).spawn(2)
-        rates = draw_input_rates(N, np.random.default_rng(rates_seed), params)
+        rates = draw_input_rates(N, rng_for(seed, 0), params)
     n_exc, _ = split_inputs(N, params)
     return float(rates[:n_exc].sum()), float(rates[n_exc:].sum())
 
@@ -162,8 +162,7 @@ def simulate(
     _check_stream(rng)
     if rng == "julia":
         return _simulate_julia(N, T, we, seed, dt=dt, record=record, params=params)
-    rates_seed, counts_seed = np.random.SeedSequence(seed).spawn(2)
-    rates = draw_input_rates(N, np.random.default_rng(rates_seed), params)
+    rates = draw_input_rates(N, rng_for(seed, 0), params)
     n_exc, _ = split_inputs(N, params)
     dt_s = dt * 1e-3
     lam_e = float(rates[:n_exc].sum() * dt_s)
@@ -176,7 +175,7 @@ def simulate(
         raise ValueError(msg)
     n_steps = int(round(T * 1e3 / dt))
     cdf_e, cdf_i = poisson_cdf(lam_e), poisson_cdf(lam_i)
-    uniforms = np.random.default_rng(counts_seed)
+    uniforms = rng_for(seed, 1)
     state = np.array([params.E_L, 0.0, 0.0, 0.0])
     trace = np.empty(n_steps if record else 0)
     constants = params.kernel_constants()

@@ -12,7 +12,7 @@ original is handled:
   connected with a delay of one step and its switching times are moved one step earlier (the
   original uses the default 1 ms delay, so its stimulus arrives 1 ms late).
 * Q6 ``V_m = "rand"`` keeps the heavy-tailed ``V_th - 20 LogNormal(0, 1)``; it is drawn with
-  ``numpy.random.default_rng(seed)`` (not NEST's streams), so the initial potentials do not depend
+  ``neurodata.seeds.rng(seed)`` (numpy, not NEST's streams), so the initial potentials do not depend
   on the thread count and are stored in the neuron table. The background-current jitter is drawn
   from the same generator. The warm-up absorbs the slow start of deeply hyperpolarised neurons.
 * Q7 connectivity is drawn by NEST from ``rng_seed = seed`` and depends on ``threads``: a run is
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..progress import progress
+from ..seeds import rng as rng_for
 from ._weights import background_currents, clustered_weights
 
 _POPS = ("E", "I")
@@ -111,7 +112,7 @@ def network_layout(params: Mapping[str, Any]) -> NetworkLayout:
         Arrays of shape (N_E + N_I,).
     """
     n_e, n_i, q = int(params["N_E"]), int(params["N_I"]), int(params["n_clusters"])
-    rng = np.random.default_rng(params["seed"])
+    rng = rng_for(params["seed"])
     population = np.concatenate([np.zeros(n_e, np.int8), np.ones(n_i, np.int8)])
     cluster = np.concatenate([np.repeat(np.arange(q, dtype=np.int32), n_e // q),
                               np.repeat(np.arange(q, dtype=np.int32), n_i // q)])
