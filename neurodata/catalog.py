@@ -37,7 +37,13 @@ CATALOG_FILE = "catalog/catalog.yaml"
 
 
 def catalog_path(start: str | Path | None = None) -> Path:
-    """``catalog/catalog.yaml`` of the checkout at or above *start* (default: working directory)."""
+    """``catalog/catalog.yaml`` of the registry at or above *start* (default: working directory).
+
+    Parameters
+    ----------
+    start : path, optional
+        Where to start looking.
+    """
     return Path(project_root(start, required=True)) / CATALOG_FILE  # type: ignore[arg-type]
 
 
@@ -51,7 +57,14 @@ def _unknown_entry(cat: Catalog, name: object) -> UnknownArtifact:
 
 def check_entry(cat: Catalog, name: str) -> Any:
     """The catalog entry (reader description) *name*; else :class:`neurodata.UnknownArtifact`
-    naming the nearest entries."""
+    naming the nearest entries.
+
+    Parameters
+    ----------
+    cat : intake Catalog
+    name : str
+        An entry name.
+    """
     if name not in cat.entries:
         raise _unknown_entry(cat, name)
     return cat.entries[name]
@@ -161,7 +174,12 @@ def open_catalog(path: str | Path | None = None, *, repo: str | Path | None = No
 
 
 def entry_names(cat: Any) -> list[str]:
-    """Names of the catalog's entries, in file order."""
+    """Names of the catalog's entries, in file order.
+
+    Parameters
+    ----------
+    cat : intake Catalog
+    """
     return list(cat.entries)
 
 

@@ -69,7 +69,13 @@ warnings.filterwarnings("ignore", message="Consolidated metadata is currently no
 
 
 def known_artifacts() -> list[str]:
-    """Every artifact name: one per contract in ``schemas/``."""
+    """Every artifact name: one per contract in ``schemas/``.
+
+    Returns
+    -------
+    list of str
+        Sorted artifact names.
+    """
     from .schemas import contracts_dir
 
     return sorted(p.stem for p in contracts_dir().glob("*.yaml"))
@@ -77,7 +83,13 @@ def known_artifacts() -> list[str]:
 
 def check_artifact_name(name: str) -> str:
     """Return *name* if it is an artifact; else raise :class:`neurodata.UnknownArtifact` with
-    the nearest names (a name is never a path: it cannot leave the data folder)."""
+    the nearest names (a name is never a path: it cannot leave the data folder).
+
+    Parameters
+    ----------
+    name : str
+        A name to check against :func:`known_artifacts`.
+    """
     known = known_artifacts()
     if isinstance(name, str) and _NAME.fullmatch(name) and name in known:
         return name
@@ -88,7 +100,15 @@ def check_artifact_name(name: str) -> str:
 
 
 def artifact_path(name: str, data_dir: str | Path | None = None) -> Path:
-    """Path of the Zarr store of artifact *name*: ``<data_dir>/<name>.zarr``."""
+    """Path of the Zarr store of artifact *name*: ``<data_dir>/<name>.zarr``.
+
+    Parameters
+    ----------
+    name : str
+        An artifact name (a lowercase identifier; never a path).
+    data_dir : path, optional
+        Default: option ``data_dir``.
+    """
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         msg = f"Artifact names are lowercase identifiers such as 'adex_we_sweep'. Got {name!r}."
         raise UnknownArtifact(msg)
@@ -96,14 +116,28 @@ def artifact_path(name: str, data_dir: str | Path | None = None) -> Path:
 
 
 def is_built(name: str, data_dir: str | Path | None = None) -> bool:
-    """Whether artifact *name* has a store (``zarr.json`` at its root)."""
+    """Whether artifact *name* has a store (``zarr.json`` at its root).
+
+    Parameters
+    ----------
+    name : str
+        An artifact name.
+    data_dir : path, optional
+        Default: option ``data_dir``.
+    """
     path = artifact_path(name, data_dir)
     recover(path)
     return (path / "zarr.json").is_file()
 
 
 def build_hint(name: str) -> str:
-    """How to build artifact *name*: the stage of dvc.yaml that writes it."""
+    """How to build artifact *name*: the stage of dvc.yaml that writes it.
+
+    Parameters
+    ----------
+    name : str
+        An artifact name.
+    """
     from ._pipeline import producer
 
     stage = producer(name)
@@ -140,6 +174,15 @@ def provenance(name: str, *, params: Mapping[str, Any], seeds: Any) -> dict[str,
     artifact no stage of ``dvc.yaml`` writes), ``stage_params`` and ``seeds`` as JSON,
     ``schema`` and ``schema_version``. No wall-clock time and no git commit: the same code and
     params give byte-identical stores.
+
+    Parameters
+    ----------
+    name : str
+        The artifact.
+    params : mapping
+        The stage's checked parameters.
+    seeds : mapping or None
+        The seeding parameters and their values (:func:`neurodata.seeds.seed_record`).
     """
     from ._pipeline import producer
     from .schemas import load_contract
@@ -429,6 +472,10 @@ def verify_artifact(name: str, *, data_dir: str | Path | None = None, deep: bool
 
     Parameters
     ----------
+    name : str
+        An artifact name.
+    data_dir : path, optional
+        Default: option ``data_dir``.
     deep : bool, default True
         Check every chunk's CRC-32C; False checks presence and sizes of chunks (metadata is
         always checked in full).
@@ -526,7 +573,15 @@ def open_artifact(
 
 
 def load_artifact(name: str, **kwargs: Any) -> xr.Dataset | xr.DataTree:
-    """Like :func:`open_artifact`, but read into memory and close the store."""
+    """Like :func:`open_artifact`, but read into memory and close the store.
+
+    Parameters
+    ----------
+    name : str
+        An artifact name.
+    **kwargs
+        As for :func:`open_artifact` (``data_dir``, ``rev``, ``repo``, ``verify``, ...).
+    """
     obj = open_artifact(name, **kwargs)
     loaded = obj.load()
     obj.close()
@@ -534,7 +589,13 @@ def load_artifact(name: str, **kwargs: Any) -> xr.Dataset | xr.DataTree:
 
 
 def store_size(path: str | Path) -> tuple[int, int]:
-    """Total bytes and number of files of a store on disk."""
+    """Total bytes and number of files of a store on disk.
+
+    Parameters
+    ----------
+    path : path
+        A store (or any folder).
+    """
     total = files = 0
     for dirpath, _, filenames in os.walk(path):
         for fn in filenames:
