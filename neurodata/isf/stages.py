@@ -81,7 +81,7 @@ def simrun(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None =
         **{v: {"chunks": (rows,)} for v in ("sim_trial_index", "synapse_type", "synapse_type_code", "synapse_ID", "soma_distance",
                                              "section_ID", "section_pt_ID", "dendrite_label")},
     }
-    path = write_artifact(ds, "isf_simrun", params=p, seeds=[p["seed"], p["seed"] + 1, p["seed"] + 2],
+    path = write_artifact(ds, "isf_simrun", params=p, seeds={"seed": p["seed"]},
                           data_dir=data_dir, encoding=encoding)
     swc = Path(data_dir) / "isf_morphology.swc"
     hoc = Path(data_dir) / "isf_morphology.hoc"
