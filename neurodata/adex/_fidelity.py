@@ -70,6 +70,7 @@ def _has_seed_config(ds: xr.Dataset) -> bool:
 def _has_seed_rate_match_config(match: xr.Dataset) -> bool:
     """T, target and seeds of the seed's root finding (seeds read from the provenance attr)."""
     seeds = json.loads(match.attrs.get("seeds", "null"))
+    seeds = seeds.get("seeds") if isinstance(seeds, dict) else seeds
     return (
         float(match.attrs.get("T_s", -1)) == SEED_CONFIG["T_s"]
         and float(match.attrs.get("dt_ms", SEED_CONFIG["dt_ms"])) == SEED_CONFIG["dt_ms"]
