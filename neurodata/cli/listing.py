@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..catalog import open_catalog
-from ..store import artifact_path, is_built, store_size
 from ._common import add_data_dir, data_dir, human_size
 
 
@@ -16,6 +14,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalog import open_catalog
+    from ..store import artifact_path, is_built, store_size
+
     cat = open_catalog()
     folder = data_dir(args)
     rows = [("entry", "family", "dims", "built", "size", "files")]

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 from .. import _registry
-from ..catalog import open_catalog
-from ..store import open_artifact
 from .._exceptions import UnknownName
 from ._common import add_data_dir, data_dir, entry_artifact
 
@@ -21,6 +19,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalog import open_catalog
+    from ..store import open_artifact
+
     import matplotlib
 
     matplotlib.use("Agg")
