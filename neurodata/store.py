@@ -315,8 +315,13 @@ def _tree_encoding(
 
 def _finish(path: Path, attrs: Mapping[str, Any]) -> None:
     """Stamp the provenance, consolidate the metadata, write the manifest (in that order:
-    the manifest covers the final metadata)."""
+    the manifest covers the final metadata). Partial chunk files that a task killed while
+    writing left behind (zarr writes ``<chunk>.<uuid>.partial``, then renames) are removed
+    first: the task that was retried wrote the chunk itself."""
     import zarr
+
+    for partial in Path(path).rglob("*.partial"):
+        partial.unlink(missing_ok=True)
 
     group = zarr.open_group(str(path), mode="r+")
     group.attrs.update(dict(attrs))
