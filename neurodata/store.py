@@ -492,14 +492,17 @@ def verify_artifact(name: str, *, data_dir: str | Path | None = None, deep: bool
     return verify_store(path, artifact=name, deep=deep)
 
 
-def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, chunks: Any, consolidated: bool) -> Any:
-    """Open *name* as built at *rev* of *repo* (a path or git URL; default: this checkout) through DVC."""
+def _dvc_mapper(name: str, *, rev: str | None, repo: str | Path | None, catalog_dir: str | None = None) -> Any:
+    """The fsspec mapper of *name* as built at *rev* of *repo* (a path or git URL; default: the
+    checkout of *catalog_dir*, or this one), through DVC's filesystem."""
     from dvc.api import DVCFileSystem
-
-    from ._verified_store import open_remote
 
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         check_artifact_name(name)
+    if repo is None and catalog_dir:
+        from .catalog import catalog_root
+
+        repo = catalog_root(catalog_dir)
     where = str(repo) if repo is not None else str(project_root(required=True))
     fs = DVCFileSystem(where, rev=rev or None)
     relative = f"data/{name}.zarr"
@@ -509,7 +512,14 @@ def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, ch
         msg = (f"Artifact {name!r} was not built (or not tracked by DVC) at revision {rev or 'HEAD'!r} of {where}. "
                f"Artifacts there: {built}.")
         raise ArtifactNotBuilt(msg)
-    store = open_remote(fs.get_mapper(relative), artifact=name)
+    return fs.get_mapper(relative)
+
+
+def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, chunks: Any, consolidated: bool) -> Any:
+    """Open *name* as built at *rev* of *repo* through DVC (see :func:`_dvc_mapper`)."""
+    from ._verified_store import open_remote
+
+    store = open_remote(_dvc_mapper(name, rev=rev, repo=repo), artifact=name)
     return _open_store(store, chunks=chunks, consolidated=consolidated)
 
 

@@ -14,7 +14,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import open_catalog
+    from ..catalog import entry_artifact, open_catalog
     from ..store import artifact_path, is_built, store_size
 
     cat = open_catalog()
@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [("entry", "family", "dims", "built", "size", "files")]
     for name, entry in cat.entries.items():
         meta = entry.metadata or {}
-        artifact = entry.kwargs.get("artifact", name)
+        artifact = entry_artifact(cat, name)
         built = is_built(artifact, folder)
         size, files = store_size(artifact_path(artifact, folder)) if built else (0, 0)
         dims = ", ".join(meta.get("dims", [])) or "-"

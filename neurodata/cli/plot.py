@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import _registry
 from .._exceptions import UnknownName
-from ._common import add_data_dir, data_dir, entry_artifact
+from ._common import add_data_dir, data_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import open_catalog
+    from ..catalog import entry_artifact, open_catalog
     from ..store import open_artifact
 
     import matplotlib

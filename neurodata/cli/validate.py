@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .._exceptions import ArtifactCorrupt, SchemaViolation, StaleArtifact
-from ._common import add_data_dir, data_dir, entry_artifact
+from ._common import add_data_dir, data_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def problems_of(artifact: str, folder: object, *, deep: bool) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import open_catalog
+    from ..catalog import entry_artifact, open_catalog
     from ..store import build_hint, is_built
 
     cat = open_catalog()
