@@ -28,6 +28,7 @@ import pytest
 import neurodata
 from neurodata.gfr import make_population, max_firing_rate, record_cells
 from neurodata.gfr._artifacts import concat_recorded
+from neurodata.gfr._calibration import RELEASE_RETENTION, calibration_metrics
 from neurodata.gfr.stages import CELLS_SPEC, binned, cells, fit_params
 from neurodata.params import check_params, load_params
 from neurodata.store import load_artifact
@@ -144,3 +145,24 @@ def test_default_profile_gamma_over_every_sweep(default_profile):
     assert np.all((gamma >= GAMMA_SANITY[0]) & (gamma <= GAMMA_SANITY[1])), np.sort(gamma)
     q25, q75, q90 = np.quantile(gamma, [0.25, 0.75, 0.9])
     assert GAMMA_RELEASE[0] <= q25 and q75 <= GAMMA_RELEASE[1] and q90 <= GAMMA_RELEASE[1], (q25, q75, q90)
+
+
+def test_calibration_metrics_on_a_hand_checked_population():
+    assert RELEASE_RETENTION == {k: v / RELEASE_CELLS for k, v in RELEASE_KEPT.items()}
+    cls = np.array(["excitatory", "excitatory", "fast_spiking", "excitatory"])
+    features = {"rheobase": np.array([50.0, 70.0, 300.0, np.nan]), "fi_slope": np.array([0.1, 0.3, 1.0, 0.2])}
+    gamma = np.array([0.1, 0.2, 0.5, np.nan])
+    included = {(10, 20): np.array([True, False, True, False]), (30, 30): np.array([True, True, True, True])}
+    m = calibration_metrics(cls, features, gamma, included)
+    assert m["retention_10_20"] == 0.5 and m["retention_30_30"] == 1.0
+    assert m["retention_release_10_20"] == pytest.approx(1003 / 2333) and "retention_release_30_30" not in m
+    assert (m["gamma_min"], m["gamma_median"], m["gamma_max"]) == (0.1, 0.2, 0.5)
+    assert m["gamma_q25"] == pytest.approx(0.15) and m["gamma_q75"] == pytest.approx(0.35)
+    assert m["rheobase_median_excitatory"] == 60.0 and m["fi_slope_median_excitatory"] == 0.2
+    assert m["rheobase_median_fast_spiking"] == 300.0 and m["gamma_median_fast_spiking"] == 0.5
+    assert m["n_cells_excitatory"] == 3.0 and m["n_cells"] == 4.0
+    assert all(isinstance(v, float) for v in m.values())
+    with pytest.raises(ValueError, match=r"'included' array of key \(10, 20\) has shape \(3,\)"):
+        calibration_metrics(cls, features, gamma, {(10, 20): np.ones(3, bool)})
+    with pytest.raises(ValueError, match=r"'fi_slope' feature has shape \(2,\)"):
+        calibration_metrics(cls, {"fi_slope": np.ones(2)}, gamma, {})
