@@ -1,9 +1,9 @@
 """GFR dataset: synthetic Allen-like cells, batched fitting of generalized firing-rate neurons, the loader."""
 
-from ._calibration import calibration_metrics
-from ._dataset import df_from_json, first_included_cell, load_gfr_model, to_json
+from ._calibration import RELEASE_RETENTION, calibration_metrics
+from ._dataset import RELEASE_KEYS, count_table, df_from_json, first_included_cell, keys_of, load_gfr_model, to_json
 from ._fit import FitConfig, explained_variance_ratio
-from ._pipeline import KEYS
+from ._pipeline import EXCLUSION_REASONS, exclusion_counts
 from ._population import make_population
 from ._preprocess import bin_sweep, max_firing_rate
 from ._simulate import record_cells
@@ -21,15 +21,20 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "EXCLUSION_REASONS",
     "FitConfig",
     "GFR",
-    "KEYS",
     "PolynomialActivation",
+    "RELEASE_KEYS",
+    "RELEASE_RETENTION",
     "bin_sweep",
     "calibration_metrics",
+    "count_table",
     "df_from_json",
+    "exclusion_counts",
     "explained_variance_ratio",
     "first_included_cell",
+    "keys_of",
     "load_gfr_model",
     "make_population",
     "max_firing_rate",

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._exceptions import ParamError
+
 __all__ = ["RELEASE_RETENTION", "calibration_metrics"]
 
 #: cells kept per (bin_size, activation_bin_size) in the release (README, spec gfr.md §3.7) over the
@@ -46,14 +48,15 @@ def calibration_metrics(cell_class: np.ndarray, features: Mapping[str, np.ndarra
         ``gamma_max`` over the cells with a gamma; ``<feature>_median_<class>`` and
         ``n_cells_<class>`` per class; ``n_cells``.
     """
-    cell_class = np.asarray(cell_class).astype(str)
+    cell_class = np.array([str(c) for c in np.asarray(cell_class).ravel()], dtype=str)
     n = cell_class.size
     out: dict[str, float] = {"n_cells": float(n)}
     for (bs, ab), inc in included.items():
         inc = np.asarray(inc, bool)
         if inc.shape != (n,):
-            msg = f"The 'included' array of key ({bs}, {ab}) has shape {inc.shape}. Expected ({n},), one per cell."
-            raise ValueError(msg)
+            msg = (f"The 'included' parameter of calibration_metrics must hold one bool per cell, shape ({n},), for every "
+                   f"key. Got shape {inc.shape} for key ({bs}, {ab}) instead.")
+            raise ParamError(msg)
         out[f"retention_{bs}_{ab}"] = float(inc.mean()) if n else float("nan")
         if (bs, ab) in RELEASE_RETENTION:
             out[f"retention_release_{bs}_{ab}"] = RELEASE_RETENTION[(bs, ab)]
@@ -68,8 +71,9 @@ def calibration_metrics(cell_class: np.ndarray, features: Mapping[str, np.ndarra
         for feature, values in features.items():
             values = np.asarray(values, float)
             if values.shape != (n,):
-                msg = f"The '{feature}' feature has shape {values.shape}. Expected ({n},), one per cell."
-                raise ValueError(msg)
+                msg = (f"The 'features' parameter of calibration_metrics must hold one value per cell, shape ({n},), for "
+                       f"every feature. Got shape {values.shape} for {feature!r} instead.")
+                raise ParamError(msg)
             out[f"{feature}_median_{cls}"] = _median(values[mine])
         out[f"gamma_median_{cls}"] = _median(np.asarray(gamma, float)[mine])
     return out

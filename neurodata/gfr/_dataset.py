@@ -16,10 +16,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["DF_COLUMNS", "df_from_json", "key_of_node", "load_gfr_model", "node_name", "params_of", "to_json"]
+from .._exceptions import UnknownName
 
-#: the six keys of the release, in the order ``utils.df_from_json`` builds them
-KEYS = ((10, 20), (10, 100), (20, 20), (20, 100), (50, 100), (100, 100))
+__all__ = ["DF_COLUMNS", "RELEASE_KEYS", "count_table", "df_from_json", "first_included_cell", "key_of_node",
+           "keys_of", "load_gfr_model", "node_name", "params_of", "to_json"]
+
+#: the six (bin_size, activation_bin_size) keys of the published release (``model/gfr_dataset.json``),
+#: in the order ``utils.df_from_json`` builds them; the keys a build fits are params.yaml's
+#: ``gfr_params.keys``
+RELEASE_KEYS = ((10, 20), (10, 100), (20, 20), (20, 100), (50, 100), (100, 100))
 #: columns of each DataFrame of ``df_from_json``, in order
 DF_COLUMNS = ("cell_id", "cre-line", "bin_size", "actv_bin_size", "val_evr", "test_evr", "train_loss", "test_loss",
               "params")
@@ -36,11 +41,19 @@ def key_of_node(name: str) -> tuple[int, int]:
     return int(parts[1]), int(parts[3])
 
 
-def _available(dataset: Any) -> list[tuple[int, int]]:
-    if isinstance(dataset, xr.DataTree):
-        found = [key_of_node(n) for n in dataset.children if n.startswith("bin_")]
-        return [k for k in KEYS if k in found] + sorted(k for k in found if k not in KEYS)
-    return list(dataset.keys())
+def keys_of(dataset: Any) -> list[tuple[int, int]]:
+    """The (bin_size, activation_bin_size) keys of a ``gfr_params`` tree or a :func:`df_from_json` dict.
+
+    The release's keys first, in its order, then any others in increasing order.
+
+    Parameters
+    ----------
+    dataset : xarray.DataTree or dict
+        The ``gfr_params`` artifact, or ``{key: DataFrame}``.
+    """
+    found = [key_of_node(n) for n in dataset.children if n.startswith("bin_")] if isinstance(dataset, xr.DataTree) \
+        else [tuple(int(v) for v in k) for k in dataset]
+    return [k for k in RELEASE_KEYS if k in found] + sorted(k for k in found if k not in RELEASE_KEYS)
 
 
 def params_of(node: xr.Dataset, index: int) -> dict[str, Any]:
@@ -86,7 +99,8 @@ def to_json(tree: xr.DataTree, path: str | Path | None = None) -> list[dict[str,
     Returns
     -------
     list of dict
-        One record per (included cell, key), keys in the original order: ``cell_id``,
+        One record per (included cell, key), the keys in the order of :func:`keys_of` (the
+        release's order), the fields in the original order: ``cell_id``,
         ``cre-line``, ``bin_size``, ``actv_bin_size``, ``val_evr``, ``test_evr``, ``train_loss``,
         ``test_loss``, ``params``.
 
@@ -96,7 +110,7 @@ def to_json(tree: xr.DataTree, path: str | Path | None = None) -> list[dict[str,
     is ``null``, which pandas reads back as missing too.
     """
     records = []
-    for key in [k for k in KEYS if node_name(*k) in tree.children]:
+    for key in keys_of(tree):
         node = tree[node_name(*key)].to_dataset(inherit=False).load()
         for i in np.flatnonzero(np.asarray(node["included"].values)):
             line = str(node["cre_line"].values[i])
@@ -127,27 +141,22 @@ def df_from_json(json_list: list[Mapping[str, Any]]) -> dict[tuple[int, int], pd
     Returns
     -------
     dict
-        The six keys of the release, in its order, each a DataFrame with the columns
-        :data:`DF_COLUMNS`.
+        The six keys of the release, in its order (as the original), then any other key of the
+        records in increasing order; each a DataFrame with the columns :data:`DF_COLUMNS`.
 
     Raises
     ------
-    KeyError
-        For a record with a key outside :data:`DF_COLUMNS` or a (bin_size, actv_bin_size) pair
-        outside the six keys (the available keys are listed).
+    neurodata.UnknownName
+        For a record with a field outside :data:`DF_COLUMNS` (a ``KeyError`` too).
     """
-    rows: dict[tuple[int, int], list] = {k: [] for k in KEYS}
+    rows: dict[tuple[int, int], list] = {k: [] for k in RELEASE_KEYS}
     for rec in json_list:
         extra = sorted(set(rec) - set(DF_COLUMNS))
         if extra:
-            msg = f"Record of cell {rec.get('cell_id')!r} has unknown key(s) {extra}. Expected only {list(DF_COLUMNS)}."
-            raise KeyError(msg)
-        key = (int(rec["bin_size"]), int(rec["actv_bin_size"]))
-        if key not in rows:
-            msg = f"Record of cell {rec.get('cell_id')!r} has key {key}, which is not one of {list(rows)}."
-            raise KeyError(msg)
-        rows[key].append([rec.get(c) for c in DF_COLUMNS])
-    return {k: pd.DataFrame(v, columns=list(DF_COLUMNS)) for k, v in rows.items()}
+            msg = f"Record of cell {rec.get('cell_id')!r} has unknown field(s) {extra}. Expected only {list(DF_COLUMNS)}."
+            raise UnknownName(msg)
+        rows.setdefault((int(rec["bin_size"]), int(rec["actv_bin_size"])), []).append([rec.get(c) for c in DF_COLUMNS])
+    return {k: pd.DataFrame(rows[k], columns=list(DF_COLUMNS)) for k in keys_of(rows)}
 
 
 def first_included_cell(tree: Any, bin_size: int, activation_bin_size: int) -> int:
@@ -160,8 +169,6 @@ def first_included_cell(tree: Any, bin_size: int, activation_bin_size: int) -> i
     bin_size, activation_bin_size : int
         The key [ms].
     """
-    import numpy as np
-
     name = node_name(bin_size, activation_bin_size)
     if name not in tree.children:
         return 0
@@ -190,33 +197,58 @@ def load_gfr_model(dataset: Any, cell_id: int, bin_size: int, activation_bin_siz
 
     Raises
     ------
-    KeyError
+    neurodata.UnknownName
         For a key that is not in *dataset* (the available keys are listed) or a cell that is
-        not in that key (the original raised ``Exception("Cell id not found")``; KeyError is
-        an Exception too).
+        not in that key (the original raised ``Exception("Cell id not found")``; UnknownName
+        is a ``KeyError``, an Exception too).
     """
     from ._model import GFR
 
     key = (int(bin_size), int(activation_bin_size))
-    keys = _available(dataset)
+    keys = keys_of(dataset)
     if key not in keys:
         msg = f"No GFR models for (bin_size, activation_bin_size) = {key}. Available keys: {keys}."
-        raise KeyError(msg)
+        raise UnknownName(msg)
     if isinstance(dataset, xr.DataTree):
         node = dataset[node_name(*key)].to_dataset(inherit=False)
         ids = np.asarray(node["cell"].values)
         hit = np.flatnonzero((ids == int(cell_id)) & np.asarray(node["included"].values))
         if hit.size == 0:
             msg = _cell_missing(cell_id, key, ids[np.asarray(node["included"].values)])
-            raise KeyError(msg)
+            raise UnknownName(msg)
         return GFR.from_params(params_of(node, int(hit[0])))
     df = dataset[key]
     match = df[df["cell_id"] == int(cell_id)]
     if match.empty:
-        raise KeyError(_cell_missing(cell_id, key, df["cell_id"].to_numpy()))
+        raise UnknownName(_cell_missing(cell_id, key, df["cell_id"].to_numpy()))
     return GFR.from_params(match["params"].iloc[0])
 
 
 def _cell_missing(cell_id: Any, key: tuple[int, int], ids: np.ndarray) -> str:
     shown = ", ".join(str(int(i)) for i in ids[:10]) + (", ..." if ids.size > 10 else "")
     return f"Cell id not found: {cell_id!r} is not among the {ids.size} cells of key {key} (cell ids: {shown})."
+
+
+def count_table(tree: xr.DataTree) -> pd.DataFrame:
+    """Cells kept per key, as the release README's table: one row per key of a ``gfr_params`` tree.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The ``gfr_params`` artifact.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows in the order of :func:`keys_of`; columns ``bin_size``, ``activation_bin_size`` [ms],
+        ``n_cells`` (included: the release criteria hold), ``n_fitted`` (a defined validation
+        EVR) and ``n_candidates`` (cells of the population).
+    """
+    rows = []
+    for key in keys_of(tree):
+        node = tree[node_name(*key)].to_dataset(inherit=False)
+        rows.append({"bin_size": key[0], "activation_bin_size": key[1],
+                     "n_cells": int(np.asarray(node["included"].values).sum()),
+                     "n_fitted": int(np.isfinite(np.asarray(node["val_evr"].values)).sum()),
+                     "n_candidates": int(node.sizes["cell"])})
+    return pd.DataFrame(rows, columns=["bin_size", "activation_bin_size", "n_cells", "n_fitted", "n_candidates"])

@@ -17,11 +17,14 @@ reported, not fitted; a NaN validation EVR excludes the cell with a reason inste
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ._kernels import gfr_loss_grad, gfr_predict
+from ._streams import ACTIVATION_INIT, GROUP_ORDER
 
 __all__ = [
     "CellGroups",
@@ -44,7 +47,8 @@ _VAL, _TEST = 2, 3
 
 @dataclass
 class FitConfig:
-    """Training configuration (``configs/default.json`` of the original).
+    """Training configuration (the original's ``configs/default.json``; its values are the
+    ``gfr_params`` section of params.yaml, see :meth:`from_params`).
 
     Attributes
     ----------
@@ -57,14 +61,27 @@ class FitConfig:
     hparams : list of (float, int)
         ``(lr, epochs)`` of each independent restart of the full fit.
     eps : float
-        eps of the Poisson NLL.
+        eps of the Poisson NLL (the original's 1e-8).
     """
 
-    activation_epochs: int = 1000
-    activation_repeats: int = 3
-    activation_lr: float = 0.05
-    hparams: list[tuple[float, int]] = field(default_factory=lambda: [(1e-2, 200), (1e-3, 200), (1e-4, 200)])
+    activation_epochs: int
+    activation_repeats: int
+    activation_lr: float
+    hparams: list[tuple[float, int]]
     eps: float = 1e-8
+
+    @classmethod
+    def from_params(cls, p: Mapping[str, Any]) -> FitConfig:
+        """The configuration of the ``gfr_params`` stage's parameters *p*.
+
+        Parameters
+        ----------
+        p : mapping
+            ``activation_epochs``, ``activation_repeats``, ``activation_lr``, ``restart_lrs``
+            (one restart per learning rate) and ``epochs`` (of every restart).
+        """
+        return cls(activation_epochs=int(p["activation_epochs"]), activation_repeats=int(p["activation_repeats"]),
+                   activation_lr=float(p["activation_lr"]), hparams=[(float(lr), int(p["epochs"])) for lr in p["restart_lrs"]])
 
 
 @dataclass
@@ -379,7 +396,7 @@ def model_evr(data: CellGroups, cell_of: np.ndarray, group: np.ndarray, a: np.nd
 
 def fit_keys(data: dict[int, CellGroups], act_pairs: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
              gamma: np.ndarray, keys: list[tuple[int, int]], degrees: dict[int, int], config: FitConfig,
-             rng_of: callable) -> dict[tuple[int, int], dict[str, np.ndarray]]:
+             rng_of: Callable[..., np.random.Generator]) -> dict[tuple[int, int], dict[str, np.ndarray]]:
     """Fit every key for a block of (valid) cells: activation per activation bin, then all restarts at once.
 
     Parameters
@@ -396,7 +413,9 @@ def fit_keys(data: dict[int, CellGroups], act_pairs: dict[int, tuple[np.ndarray,
         Polynomial degree per activation bin size.
     config : FitConfig
     rng_of : callable
-        ``rng_of(cell, *key) -> numpy.random.Generator``: the random stream of a cell for a purpose.
+        ``rng_of(cell, purpose, *key) -> numpy.random.Generator``: the random stream of a cell
+        for a purpose (:data:`._streams.ACTIVATION_INIT` with the activation bin size,
+        :data:`._streams.GROUP_ORDER` with the key).
 
     Returns
     -------
@@ -411,7 +430,7 @@ def fit_keys(data: dict[int, CellGroups], act_pairs: dict[int, tuple[np.ndarray,
     acts = {}
     for ab in sorted({k[1] for k in keys}):
         cur, rate, mask = act_pairs[ab]
-        rngs = [rng_of(c, 0, ab) for c in range(n_cells)]
+        rngs = [rng_of(c, ACTIVATION_INIT, ab) for c in range(n_cells)]
         acts[ab] = fit_activations(cur, rate, mask, gamma, degree=degrees[ab], bin_size=ab, config=config, rngs=rngs)
     out: dict[tuple[int, int], dict[str, np.ndarray]] = {}
     R = len(config.hparams)
@@ -421,7 +440,7 @@ def fit_keys(data: dict[int, CellGroups], act_pairs: dict[int, tuple[np.ndarray,
         cell_of, key_of, restart, order = [], [], [], []
         for ki, key in enumerate(bkeys):
             for c in range(n_cells):
-                perm = rng_of(c, 1, *key).permutation(3)   # training groups shuffled once per cell and key
+                perm = rng_of(c, GROUP_ORDER, *key).permutation(3)   # training groups shuffled once per cell and key
                 for r in range(R):
                     cell_of.append(c)
                     key_of.append(ki)

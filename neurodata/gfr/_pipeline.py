@@ -7,12 +7,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import seeds
 from ._fit import GROUPS, FitConfig, fit_keys, pack_groups
+from ._streams import FIT
 
-__all__ = ["KEYS", "activation_pairs", "fit_block", "screen_cells", "select"]
+__all__ = ["EXCLUSION_REASONS", "activation_pairs", "exclusion_counts", "fit_block", "screen_cells", "select"]
 
-#: the six (bin_size, activation_bin_size) pairs of the released dataset, in its order
-KEYS = ((10, 20), (10, 100), (20, 20), (20, 100), (50, 100), (100, 100))
+#: why a cell is not fitted or not included: a short name per reason, and how its text starts
+EXCLUSION_REASONS = {
+    "no_long_square": "no Long Square sweeps",
+    "missing_noise_1": "missing Noise 1 sweeps",
+    "missing_noise_2": "missing Noise 2 sweeps",
+    "empty_sweeps": "empty sweeps: ",
+    "nan_values": "NaN rates or currents in ",
+    "no_isi": "no inter-spike interval in any sweep (max firing rate undefined)",
+    "val_evr_nan": "validation EVR is NaN (no fit with a defined EVR on Noise 1)",
+    "val_evr": "val_evr ",
+    "train_loss": "train_loss ",
+}
 
 
 def _groups_of_cell(cur: np.ndarray, rate: np.ndarray, n_bins: np.ndarray, names: np.ndarray,
@@ -33,12 +45,13 @@ def _groups_of_cell(cur: np.ndarray, rate: np.ndarray, n_bins: np.ndarray, names
 
 
 def screen_cells(n_cells: int, sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple],
-                 gamma: np.ndarray, *, require_noise_sweeps: bool = True) -> np.ndarray:
+                 gamma: np.ndarray, *, require_noise_sweeps: bool) -> np.ndarray:
     """Reason why each cell cannot be fitted ('' for a cell that can).
 
     Parameters
     ----------
     n_cells : int
+        Cells of the block.
     sweep_cell : ndarray of int, shape (n_sweeps,)
         Cell row of each sweep.
     names : ndarray of str, shape (n_sweeps,)
@@ -47,13 +60,15 @@ def screen_cells(n_cells: int, sweep_cell: np.ndarray, names: np.ndarray, binned
         ``{bin_ms: (current, rate, n_bins)}`` as :func:`bin_sweeps` returns.
     gamma : ndarray of shape (n_cells,)
         Maximal firing rate in spikes/ms.
-    require_noise_sweeps : bool, default: True
+    require_noise_sweeps : bool
         Exclude a cell that lacks Noise 1 or Noise 2 (the original's implicit criterion).
 
     Returns
     -------
     ndarray of str, shape (n_cells,)
+        The problems of each cell joined by "; " (texts in :data:`EXCLUSION_REASONS`).
     """
+    why = EXCLUSION_REASONS
     reasons = np.full(n_cells, "", dtype=object)
     used = np.isin(names, GROUPS)
     for c in range(n_cells):
@@ -61,9 +76,9 @@ def screen_cells(n_cells: int, sweep_cell: np.ndarray, names: np.ndarray, binned
         have = set(names[mine])
         problems = []
         if "Long Square" not in have:
-            problems.append("no Long Square sweeps")
+            problems.append(why["no_long_square"])
         if require_noise_sweeps:
-            problems += [f"missing {n} sweeps" for n in ("Noise 1", "Noise 2") if n not in have]
+            problems += [why[f"missing_noise_{n[-1]}"] for n in ("Noise 1", "Noise 2") if n not in have]
         empty, nan = set(), set()
         for cur, rate, n_bins in binned.values():
             for s in np.flatnonzero(mine & used):
@@ -72,11 +87,11 @@ def screen_cells(n_cells: int, sweep_cell: np.ndarray, names: np.ndarray, binned
                 elif not (np.all(np.isfinite(rate[s, : n_bins[s]])) and np.all(np.isfinite(cur[s, : n_bins[s]]))):
                     nan.add(f"{names[s]} sweep {s}")
         if empty:
-            problems.append("empty sweeps: " + ", ".join(sorted(empty)))
+            problems.append(why["empty_sweeps"] + ", ".join(sorted(empty)))
         if nan:
-            problems.append("NaN rates or currents in " + ", ".join(sorted(nan)))
+            problems.append(why["nan_values"] + ", ".join(sorted(nan)))
         if not np.isfinite(gamma[c]):
-            problems.append("no inter-spike interval in any sweep (max firing rate undefined)")
+            problems.append(why["no_isi"])
         reasons[c] = "; ".join(problems)
     return reasons
 
@@ -105,7 +120,7 @@ def activation_pairs(cur: np.ndarray, rate: np.ndarray, n_bins: np.ndarray, name
 
 def fit_block(sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple], gamma: np.ndarray,
               specimen_ids: np.ndarray, *, keys: list[tuple[int, int]], degrees: dict[int, int], config: FitConfig,
-              seed: int, require_noise_sweeps: bool = True) -> tuple[np.ndarray, dict]:
+              seed: int, require_noise_sweeps: bool) -> tuple[np.ndarray, dict]:
     """Screen and fit every key for one block of cells.
 
     Parameters
@@ -120,8 +135,16 @@ def fit_block(sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple
         Maximal firing rate in spikes/ms.
     specimen_ids : ndarray of int, shape (n_cells,)
         Ids; with *seed* they key each cell's random streams (block-independent results).
-    keys, degrees, config, seed, require_noise_sweeps
-        See :func:`fit_keys` and :func:`screen_cells`.
+    keys : list of (int, int)
+        (bin_size, activation_bin_size) pairs to fit [ms].
+    degrees : dict
+        Polynomial degree per activation bin size.
+    config : FitConfig
+        Training configuration.
+    seed : int
+        A cell's streams are ``neurodata.seeds.rng(seed, FIT, specimen_id, ...)`` (:mod:`._streams`).
+    require_noise_sweeps : bool
+        See :func:`screen_cells`.
 
     Returns
     -------
@@ -140,7 +163,7 @@ def fit_block(sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple
     act = {ab: activation_pairs(*binned[ab], names, cell_rows) for ab in sorted({k[1] for k in keys})}
 
     def rng_of(c: int, *purpose: int) -> np.random.Generator:
-        return np.random.default_rng([seed, int(specimen_ids[ok[c]]), *purpose])
+        return seeds.rng(seed, FIT, int(specimen_ids[ok[c]]), *purpose)
 
     fits_ok = fit_keys(groups, act, gamma[ok], list(keys), degrees, config, rng_of) if ok.size else {}
     fits = {}
@@ -162,9 +185,18 @@ def fit_block(sweep_cell: np.ndarray, names: np.ndarray, binned: dict[int, tuple
     return reasons, fits
 
 
-def select(val_evr: np.ndarray, train_loss: np.ndarray, reasons: np.ndarray, *, min_val_evr: float = 0.5,
-           max_train_loss: float = 0.45) -> tuple[np.ndarray, np.ndarray]:
+def select(val_evr: np.ndarray, train_loss: np.ndarray, reasons: np.ndarray, *, min_val_evr: float,
+           max_train_loss: float) -> tuple[np.ndarray, np.ndarray]:
     """Release criteria: ``val_evr > min_val_evr`` and ``train_loss < max_train_loss``.
+
+    Parameters
+    ----------
+    val_evr, train_loss : ndarray of shape (n_cells,)
+        Validation EVR and last-epoch training loss (NaN for cells not fitted).
+    reasons : ndarray of str, shape (n_cells,)
+        Screening reasons (:func:`screen_cells`; '' for fitted cells).
+    min_val_evr, max_train_loss : float
+        The release's thresholds (0.5 and 0.45 in params.yaml).
 
     Returns
     -------
@@ -177,9 +209,45 @@ def select(val_evr: np.ndarray, train_loss: np.ndarray, reasons: np.ndarray, *, 
         if out[c]:
             continue
         if np.isnan(val_evr[c]):
-            out[c] = "validation EVR is NaN (no fit with a defined EVR on Noise 1)"
+            out[c] = EXCLUSION_REASONS["val_evr_nan"]
         elif not val_evr[c] > min_val_evr:
-            out[c] = f"val_evr {val_evr[c]:.3f} <= {min_val_evr}"
+            out[c] = f"{EXCLUSION_REASONS['val_evr']}{val_evr[c]:.3f} <= {min_val_evr}"
         elif not train_loss[c] < max_train_loss:
-            out[c] = f"train_loss {train_loss[c]:.3f} >= {max_train_loss}"
+            out[c] = f"{EXCLUSION_REASONS['train_loss']}{train_loss[c]:.3f} >= {max_train_loss}"
     return out == "", out
+
+
+def exclusion_counts(reasons: np.ndarray) -> dict[str, int]:
+    """Excluded cells per reason: how many cells each reason of :data:`EXCLUSION_REASONS` excludes.
+
+    A cell with several screening problems (``"missing Noise 2 sweeps; no inter-spike ..."``)
+    counts under each; ``excluded`` counts each excluded cell once.
+
+    Parameters
+    ----------
+    reasons : ndarray of str, shape (n_cells,)
+        Exclusion reasons ('' for an included cell), as :func:`select` returns them.
+
+    Returns
+    -------
+    dict of str to int
+        ``excluded`` and one count per name of :data:`EXCLUSION_REASONS` (0 included).
+
+    Raises
+    ------
+    ValueError
+        For a reason that none of :data:`EXCLUSION_REASONS` starts (a bug of this module).
+    """
+    counts = dict.fromkeys(EXCLUSION_REASONS, 0)
+    excluded = 0
+    for text in np.asarray(reasons, dtype=object).ravel():
+        if not text:
+            continue
+        excluded += 1
+        for part in str(text).split("; "):
+            name = next((n for n, start in EXCLUSION_REASONS.items() if part.startswith(start)), None)
+            if name is None:
+                msg = f"Exclusion reason {part!r} starts with none of {list(EXCLUSION_REASONS.values())}."
+                raise ValueError(msg)
+            counts[name] += 1
+    return {"excluded": excluded, **counts}

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import seeds
+
 __all__ = ["CLASS_TARGETS", "MOUSE_LINES", "make_population"]
 
 #: per class: rheobase [pA], tau_m [ms], R_in [MOhm] as (median, q1, q3); V_rest [mV]; dendrite type
@@ -142,8 +144,8 @@ def _draw_classes(rng: np.random.Generator, n_cells: int, human_fraction: float)
     return cls_arr, line_name.astype(str)
 
 
-def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, missing_noise_fraction: float = 0.1,
-                    noise_cv: tuple[float, float] = (0.015, 0.7)) -> pd.DataFrame:
+def make_population(n_cells: int, *, seed: int, human_fraction: float, missing_noise_fraction: float,
+                    noise_cv: tuple[float, float]) -> pd.DataFrame:
     """Draw a synthetic Allen-like cell population with AdEx parameters.
 
     Parameters
@@ -151,14 +153,14 @@ def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, mi
     n_cells : int
         Number of cells.
     seed : int
-        Seed of ``np.random.default_rng``.
-    human_fraction : float, default: 0.18
+        The population's stream is ``neurodata.seeds.rng(seed)`` (see :mod:`._streams`).
+    human_fraction : float
         Fraction of human cells (the Allen release has 413 of 2333); the class counts are
         quotas in the release's proportions (see :func:`_draw_classes`).
-    missing_noise_fraction : float, default: 0.1
+    missing_noise_fraction : float
         Fraction of cells recorded without Noise 1 or without Noise 2 (failure mode; a quota,
         rounded to whole cells).
-    noise_cv : (float, float), default: (0.015, 0.7)
+    noise_cv : (float, float)
         Range of the log-uniform per-cell intrinsic noise: the SD of the membrane potential it
         causes as a fraction of the distance from rest to threshold (the OU current's SD is
         ``noise_cv x rheobase x sqrt(1 + tau_m / tau_noise)``, see :func:`_noise_sd`).
@@ -172,7 +174,7 @@ def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, mi
         ``a`` [nS], ``tau_w`` [ms], ``b_w`` [pA], ``V_r`` [mV], ``V_peak`` [mV], ``t_ref`` [ms],
         ``sigma_noise`` [pA], ``tau_noise`` [ms].
     """
-    rng = np.random.default_rng(seed)
+    rng = seeds.rng(seed)
     ids = _ID_BASE + np.sort(rng.choice(99_999_999, size=n_cells, replace=False))
     cls, line_name = _draw_classes(rng, n_cells, human_fraction)
     human = line_name == ""

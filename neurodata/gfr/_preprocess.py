@@ -6,10 +6,11 @@ Binned current is the bin mean in pA; binned rate is spike count / bin width in 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from ._stimuli import KIND_CODES, sweep_current
+from ._stimuli import KIND_CODES, noise_layout, sweep_current
 
-__all__ = ["bin_sweep", "bin_sweeps", "max_firing_rate", "onset_index"]
+__all__ = ["bin_recordings", "bin_sweep", "bin_sweeps", "max_firing_rate", "onset_index"]
 
 
 def onset_index(current: np.ndarray) -> int:
@@ -145,3 +146,39 @@ def max_firing_rate(spike_sweep: np.ndarray, spike_time: np.ndarray, sweep_cell:
     inv = np.where(isi > 0, 1.0 / np.where(isi > 0, isi, 1.0), np.nan) / 1000.0
     np.fmax.at(out, cell, inv)
     return out
+
+
+def bin_recordings(table: pd.DataFrame, spike_sweep: np.ndarray, spike_time: np.ndarray, n_cells: int, *,
+                   bin_sizes: list[int], dt: float, noise_seeds: list[int]) -> tuple[dict[int, tuple], np.ndarray]:
+    """Bin every recorded sweep at every bin size, and gamma per cell: what ``gfr_binned`` holds.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per sweep: ``cell`` (row of the cell), ``kind``, ``amplitude``, ``onset_ms``,
+        ``duration_ms``, ``n_samples`` (``sweep_table`` of a ``gfr_cells`` Dataset).
+    spike_sweep : ndarray of int, shape (n_spikes,)
+        Sweep row of each spike, sorted (then by time).
+    spike_time : ndarray of shape (n_spikes,)
+        Spike times in s from sweep start.
+    n_cells : int
+        Cells of the population.
+    bin_sizes : list of int
+        Bin widths in ms.
+    dt : float
+        Sampling step in ms.
+    noise_seeds : list of int
+        Phase seeds of Noise 1 and Noise 2 (the noise currents are rebuilt from them).
+
+    Returns
+    -------
+    binned : dict
+        ``{bin_ms: (current, rate, n_bins)}`` (see :func:`bin_sweeps`).
+    gamma : ndarray of shape (n_cells,)
+        Maximal firing rate in spikes/ms (see :func:`max_firing_rate`).
+    """
+    waves = np.stack([noise_layout(int(s), dt=dt) for s in noise_seeds])
+    binned = bin_sweeps(table["kind"].to_numpy(), table["amplitude"].to_numpy(), table["onset_ms"].to_numpy(),
+                        table["duration_ms"].to_numpy(), table["n_samples"].to_numpy(), spike_sweep, spike_time,
+                        bin_sizes=bin_sizes, dt=dt, noise_waveforms=waves)
+    return binned, max_firing_rate(spike_sweep, spike_time, table["cell"].to_numpy(), n_cells)

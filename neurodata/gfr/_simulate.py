@@ -12,7 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import seeds
+from .._exceptions import ParamError
 from ._kernels import adex_sweeps
+from ._streams import SWEEP
 from ._stimuli import KIND_CODES, STIMULUS_NAMES, long_square_amplitudes, noise_layout
 
 __all__ = ["RecordedCells", "measure_rheobase", "record_cells"]
@@ -133,16 +136,15 @@ def _passive_features(cells: pd.DataFrame, *, dt: float, step: float = -50.0) ->
     return v_rest, r_in, tau
 
 
-def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_repeats: int = 4,
-                 n_ramp_repeats: int = 2, ramp_slope: float = 25.0, ramp_cap_s: float = 60.0,
-                 vt_jitter: float = 1.0, noise_seeds: tuple[int, int] = (1001, 1002),
+def record_cells(cells: pd.DataFrame, *, seed: int, dt: float, n_noise_repeats: int, n_ramp_repeats: int,
+                 vt_jitter: float, noise_seeds: tuple[int, int], ramp_slope: float = 25.0, ramp_cap_s: float = 60.0,
                  stimuli: tuple[str, ...] = STIMULUS_NAMES) -> RecordedCells:
     """Simulate the Allen-like sweep set of every cell (Long Square, Ramp, Noise 1, Noise 2).
 
-    Randomness is drawn per sweep from ``default_rng([seed, specimen_id, stimulus code,
-    repeat])``, so a sweep does not depend on which block its cell is simulated in, nor on
-    which other sweeps are recorded (a Long-Square-only recording has the same Long Square
-    spikes as the full one).
+    Randomness is drawn per sweep from ``neurodata.seeds.rng(seed, SWEEP, specimen_id,
+    stimulus code, repeat)`` (:mod:`._streams`), so a sweep does not depend on which block its
+    cell is simulated in, nor on which other sweeps are recorded (a Long-Square-only recording
+    has the same Long Square spikes as the full one).
 
     Parameters
     ----------
@@ -150,20 +152,20 @@ def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_rep
         Population rows from :func:`make_population`.
     seed : int
         Seed of the intrinsic noise.
-    dt : float, default: 0.1
+    dt : float
         Integration and sampling step in ms.
-    n_noise_repeats : int, default: 4
+    n_noise_repeats : int
         Repeats of Noise 1 and of Noise 2.
-    n_ramp_repeats : int, default: 2
+    n_ramp_repeats : int
         Ramp repeats.
-    ramp_slope : float, default: 25.0
-        Ramp slope in pA/s.
-    ramp_cap_s : float, default: 60.0
-        Longest ramp in s; a ramp ends 0.5 s after its first spike.
-    vt_jitter : float, default: 1.0
+    vt_jitter : float
         SD of the per-sweep drift of V_T in mV (non-stationarity).
     noise_seeds : (int, int)
         Seeds of the Noise 1 and Noise 2 phase vectors (global, identical for every cell).
+    ramp_slope : float, default: 25.0
+        Ramp slope in pA/s (the Allen protocol's).
+    ramp_cap_s : float, default: 60.0
+        Longest ramp in s; a ramp ends 0.5 s after its first spike.
     stimuli : tuple of str, default: all four
         Protocols to record, among :data:`STIMULUS_NAMES` (rheobase and the passive features are
         always measured; the f-I slope needs "Long Square").
@@ -174,8 +176,9 @@ def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_rep
     """
     unknown = sorted(set(stimuli) - set(STIMULUS_NAMES))
     if unknown or not stimuli:
-        msg = f"Invalid 'stimuli' {tuple(stimuli)!r} for record_cells. Expected a non-empty subset of {STIMULUS_NAMES}."
-        raise ValueError(msg)
+        msg = (f"The 'stimuli' parameter of record_cells must be a non-empty subset of {STIMULUS_NAMES}. "
+               f"Got {tuple(stimuli)!r} instead.")
+        raise ParamError(msg)
     cells = cells.reset_index(drop=True).copy()
     n = len(cells)
     rheo = measure_rheobase(cells, dt=dt)
@@ -219,9 +222,9 @@ def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_rep
     ids = cells["specimen_id"].to_numpy()
     for s, (c, name, rep, k) in enumerate(zip(sweeps["cell"], sweeps["stimulus_name"], sweeps["repeat"],
                                               sweeps["n_samples"], strict=True)):
-        rng = np.random.default_rng([seed, int(ids[c]), KIND_CODES[name], int(rep)])
-        vt[s] = cells.at[c, "V_T"] + rng.normal(0.0, vt_jitter)
-        z_rows.append(rng.standard_normal(int(k), dtype=np.float32))
+        sweep_rng = seeds.rng(seed, SWEEP, int(ids[c]), KIND_CODES[name], int(rep))
+        vt[s] = cells.at[c, "V_T"] + sweep_rng.normal(0.0, vt_jitter)
+        z_rows.append(sweep_rng.standard_normal(int(k), dtype=np.float32))
 
     spike_sweep: list[np.ndarray] = []
     spike_time: list[np.ndarray] = []

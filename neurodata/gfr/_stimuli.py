@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import seeds
+from .._exceptions import ParamError
+
 __all__ = [
     "KIND_CODES",
     "STIMULUS_NAMES",
@@ -38,7 +41,8 @@ def pink_noise(seed: int, *, dt: float, duration: float = 3000.0, f_max: int = 1
     Parameters
     ----------
     seed : int
-        Seed of the phase vector (Noise 1 and Noise 2 use different seeds).
+        Seed of the phase vector (Noise 1 and Noise 2 use different seeds); the phases are
+        drawn from ``neurodata.seeds.rng(seed)``.
     dt : float
         Sampling step in ms.
     duration : float, default: 3000.0
@@ -51,7 +55,7 @@ def pink_noise(seed: int, *, dt: float, duration: float = 3000.0, f_max: int = 1
     ndarray of shape (round(duration / dt),)
         Dimensionless waveform with mean 1 and SD 0.2.
     """
-    rng = np.random.default_rng(seed)
+    rng = seeds.rng(seed)
     freqs = np.arange(1, f_max + 1, dtype=np.float64)
     phases = rng.uniform(0.0, 2.0 * np.pi, size=freqs.size)
     t_s = np.arange(int(round(duration / dt))) * dt * 1e-3
@@ -147,8 +151,9 @@ def sweep_current(kind: int, amplitude: float, onset: float, duration: float, n_
         return np.where(k >= i0, amplitude * (k - i0) * dt, 0.0)
     if kind in (2, 3):
         if noise_waveforms is None:
-            msg = "sweep_current needs 'noise_waveforms' of shape (2, n_noise) for a noise sweep (kind 2 or 3)"
-            raise ValueError(msg)
+            msg = ("The 'noise_waveforms' parameter of sweep_current must be an array of shape (2, n_noise) for a "
+                   f"noise sweep (kind {kind}). Got None instead.")
+            raise ParamError(msg)
         return amplitude * noise_waveforms[kind - 2, :n_steps]
-    msg = f"Invalid stimulus 'kind' {kind!r}. Expected one of {sorted(KIND_CODES.values())} ({KIND_CODES})."
-    raise ValueError(msg)
+    msg = f"The 'kind' parameter of sweep_current must be one of {sorted(KIND_CODES.values())} ({KIND_CODES}). Got {kind!r} instead."
+    raise ParamError(msg)
