@@ -1,54 +1,68 @@
-"""Labelled xarray forms of the gfr artifacts (no I/O): ``gfr_cells``, ``gfr_binned``, ``gfr_params``."""
+"""The gfr artifacts as xarray objects (no I/O): ``gfr_cells``, ``gfr_binned``, ``gfr_params``.
+
+Values only; ``units`` and ``long_name`` come from the contracts (:func:`neurodata.schemas.label`).
+``gfr_params`` is written by parallel tasks: :func:`params_template` is the whole store before
+they run, :func:`params_piece` the rows of one block of cells.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..schemas import label
 from ._dataset import node_name
+from ._pipeline import select
 from ._simulate import RecordedCells
 
-__all__ = ["as_str", "binned_tree", "cells_dataset", "concat_recorded", "params_tree", "sweep_table"]
+__all__ = ["as_str", "binned_rows", "binned_tree", "cells_dataset", "concat_recorded", "params_piece",
+           "params_template", "sweep_table"]
 
-#: (population column, artifact variable, long_name, units) of the per-cell variables
-_CELL_VARS = (
-    ("rheobase", "rheobase", "rheobase: smallest 1 s Long Square step that fires (10 pA search)", "pA"),
-    ("tau", "tau", "membrane time constant from a -50 pA step", "ms"),
-    ("r_in", "input_resistance", "input resistance from a -50 pA step", "MOhm"),
-    ("v_rest", "resting_potential", "resting membrane potential", "mV"),
-    ("fi_slope", "fi_slope", "f-I slope over suprathreshold Long Square steps", "Hz/pA"),
-    ("C", "adex_C", "AdEx membrane capacitance", "pF"),
-    ("g_L", "adex_g_L", "AdEx leak conductance", "nS"),
-    ("E_L", "adex_E_L", "AdEx leak reversal potential", "mV"),
-    ("V_T", "adex_V_T", "AdEx threshold potential (mean over sweeps)", "mV"),
-    ("Delta_T", "adex_Delta_T", "AdEx slope factor", "mV"),
-    ("a", "adex_a", "AdEx subthreshold adaptation", "nS"),
-    ("tau_w", "adex_tau_w", "AdEx adaptation time constant", "ms"),
-    ("b_w", "adex_b_w", "AdEx spike-triggered adaptation", "pA"),
-    ("V_r", "adex_V_r", "AdEx reset potential", "mV"),
-    ("V_peak", "adex_V_peak", "AdEx spike detection potential", "mV"),
-    ("t_ref", "adex_t_ref", "AdEx refractory period", "ms"),
-    ("sigma_noise", "noise_sigma", "SD of the intrinsic Ornstein-Uhlenbeck current", "pA"),
-    ("tau_noise", "noise_tau", "time constant of the intrinsic Ornstein-Uhlenbeck current", "ms"),
-)
+#: population column -> gfr_cells variable, for the per-cell variables
+_CELL_VARS = {
+    "rheobase": "rheobase", "tau": "tau", "r_in": "input_resistance", "v_rest": "resting_potential",
+    "fi_slope": "fi_slope", "C": "adex_C", "g_L": "adex_g_L", "E_L": "adex_E_L", "V_T": "adex_V_T",
+    "Delta_T": "adex_Delta_T", "a": "adex_a", "tau_w": "adex_tau_w", "b_w": "adex_b_w", "V_r": "adex_V_r",
+    "V_peak": "adex_V_peak", "t_ref": "adex_t_ref", "sigma_noise": "noise_sigma", "tau_noise": "noise_tau",
+}
+#: gfr_params per-cell variables of a key: name -> (dims after ``cell``, dtype)
+_F, _I = np.dtype(np.float64), np.dtype(np.int64)
+_FIT_VARS = {
+    "a": (("timescale",), _F), "b": (("timescale",), _F), "poly_coeff": (("coeff",), _F), "g_b": ((), _F),
+    "max_current": ((), _F), "max_firing_rate": ((), _F), "val_evr": ((), _F), "test_evr": ((), _F),
+    "train_loss": ((), _F), "test_loss": ((), _F), "train_losses": (("epoch",), _F), "test_losses": (("epoch",), _F),
+    "restart": ((), _I), "included": ((), np.dtype(np.bool_)), "exclusion_reason": ((), np.dtypes.StringDType()),
+}
 
 
-def _a(long_name: str, units: str | None = None) -> dict[str, str]:
-    return {"long_name": long_name, **({"units": units} if units else {})}
-
-
-def _str(values) -> np.ndarray:
+def _str(values: Any) -> np.ndarray:
     return np.asarray([str(v) for v in values], dtype=object)
 
 
-def as_str(values) -> np.ndarray:
-    """Labels read back from Zarr (numpy StringDType) as an object array of str."""
+def as_str(values: Any) -> np.ndarray:
+    """Labels read back from Zarr (numpy StringDType) as an object array of str.
+
+    Parameters
+    ----------
+    values : array-like
+        Labels of any shape; flattened.
+    """
     return _str(np.asarray(values).ravel())
 
 
-def concat_recorded(parts: list[RecordedCells]) -> RecordedCells:
-    """Join per-block recordings, renumbering cells, sweeps and spikes."""
+def concat_recorded(parts: Sequence[RecordedCells]) -> RecordedCells:
+    """Join per-block recordings, renumbering cells, sweeps and spikes.
+
+    Parameters
+    ----------
+    parts : sequence of RecordedCells
+        One recording per block of cells, in the population's order.
+    """
     cells, sweeps, sp_sweep, sp_time = [], [], [], []
     n_cells = n_sweeps = 0
     for part in parts:
@@ -64,47 +78,70 @@ def concat_recorded(parts: list[RecordedCells]) -> RecordedCells:
                          np.concatenate(sp_sweep).astype(np.int64), np.concatenate(sp_time))
 
 
-def cells_dataset(rec: RecordedCells, *, dt: float, noise_seeds: list[int], attrs: dict) -> xr.Dataset:
+def cells_dataset(rec: RecordedCells, *, dt: float, noise_seeds: Sequence[int], attrs: Mapping[str, Any]) -> xr.Dataset:
     """The ``gfr_cells`` Dataset: metadata per cell, recipe per sweep, spike times.
 
-    Dims ``cell`` (coordinate = specimen id), ``sweep`` and ``spike``.
+    Parameters
+    ----------
+    rec : RecordedCells
+        The recorded population (:func:`concat_recorded` of the blocks).
+    dt : float
+        Sampling step [ms].
+    noise_seeds : sequence of int
+        Phase seeds of Noise 1 and Noise 2 (the waveforms are rebuilt from them).
+    attrs : mapping
+        Further dataset attrs (title).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``cell`` (coordinate = specimen id), ``sweep`` and ``spike``.
     """
     c, sw = rec.cells, rec.sweeps
     ids = c["specimen_id"].to_numpy(np.int64)
     is_ramp = (sw["stimulus_name"] == "Ramp").to_numpy()
-    data = {
-        col_out: ("cell", c[col].to_numpy(np.float64), _a(ln, u)) for col, col_out, ln, u in _CELL_VARS
-    }
+    amplitude = sw["amplitude"].to_numpy(np.float64)
+    data = {name: ("cell", c[col].to_numpy(np.float64)) for col, name in _CELL_VARS.items()}
     data.update({
-        "missing_noise": ("cell", _str(c["missing_noise"]),
-                          _a("noise stimulus not recorded for this cell ('' = none)")),
-        "amplitude": ("sweep", np.where(is_ramp, np.nan, sw["amplitude"].to_numpy(np.float64)),
-                      _a("Long Square step amplitude, or the rheobase scaling a noise sweep (NaN for Ramp)", "pA")),
-        "ramp_slope": ("sweep", np.where(is_ramp, sw["amplitude"].to_numpy(np.float64), np.nan),
-                       _a("Ramp slope (NaN for other stimuli)", "pA/ms")),
-        "onset": ("sweep", sw["onset_ms"].to_numpy(np.float64), _a("stimulus onset from sweep start", "ms")),
-        "duration": ("sweep", sw["duration_ms"].to_numpy(np.float64), _a("step or ramp duration", "ms")),
-        "n_samples": ("sweep", sw["n_samples"].to_numpy(np.int64), _a("recorded samples (sampling step dt_ms)")),
-        "spike_time": ("spike", rec.spike_time.astype(np.float64), _a("spike time from sweep start", "s")),
-        "spike_sweep": ("spike", rec.spike_sweep.astype(np.int64), _a("sweep of the spike")),
+        "missing_noise": ("cell", _str(c["missing_noise"])),
+        "amplitude": ("sweep", np.where(is_ramp, np.nan, amplitude)),
+        "ramp_slope": ("sweep", np.where(is_ramp, amplitude, np.nan)),
+        "onset": ("sweep", sw["onset_ms"].to_numpy(np.float64)),
+        "duration": ("sweep", sw["duration_ms"].to_numpy(np.float64)),
+        "n_samples": ("sweep", sw["n_samples"].to_numpy(np.int64)),
+        "spike_time": ("spike", rec.spike_time.astype(np.float64)),
+        "spike_sweep": ("spike", rec.spike_sweep.astype(np.int64)),
     })
     coords = {
-        "cell": ("cell", ids, _a("specimen id (synthetic, outside the Allen range)")),
-        "line_name": ("cell", _str(c["line_name"]), _a("transgenic line ('' for human cells)")),
-        "species": ("cell", _str(c["species"]), _a("donor species")),
-        "dendrite_type": ("cell", _str(c["dendrite_type"]), _a("dendrite type")),
-        "cell_class": ("cell", _str(c["cell_class"]), _a("class archetype the cell was drawn from")),
-        "sweep": ("sweep", np.arange(len(sw), dtype=np.int64), _a("sweep number")),
-        "sweep_cell": ("sweep", ids[sw["cell"].to_numpy()], _a("specimen id of the sweep's cell")),
-        "stimulus_name": ("sweep", _str(sw["stimulus_name"]), _a("Allen stimulus name")),
-        "repeat": ("sweep", sw["repeat"].to_numpy(np.int64), _a("repeat number within the cell's stimulus")),
+        "cell": ("cell", ids),
+        "line_name": ("cell", _str(c["line_name"])),
+        "species": ("cell", _str(c["species"])),
+        "dendrite_type": ("cell", _str(c["dendrite_type"])),
+        "cell_class": ("cell", _str(c["cell_class"])),
+        "sweep": ("sweep", np.arange(len(sw), dtype=np.int64)),
+        "sweep_cell": ("sweep", ids[sw["cell"].to_numpy()]),
+        "stimulus_name": ("sweep", _str(sw["stimulus_name"])),
+        "repeat": ("sweep", sw["repeat"].to_numpy(np.int64)),
     }
-    return xr.Dataset(data, coords=coords, attrs={"dt_ms": float(dt), "sampling_rate_hz": 1000.0 / dt,
-                                                  "noise_seeds": list(map(int, noise_seeds)), **attrs})
+    ds = xr.Dataset(data, coords=coords, attrs={"dt_ms": float(dt), "sampling_rate_hz": 1000.0 / dt,
+                                                "noise_seeds": [int(s) for s in noise_seeds], **attrs})
+    return label(ds, "gfr_cells")
 
 
 def sweep_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Per-sweep recipe of a ``gfr_cells`` Dataset (what :func:`bin_sweeps` takes)."""
+    """Per-sweep recipe of a ``gfr_cells`` Dataset (what :func:`bin_sweeps` takes).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A ``gfr_cells`` Dataset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sweep: ``cell`` (row of the cell), ``stimulus_name``, ``kind``,
+        ``amplitude`` (pA; pA/ms for Ramp), ``onset_ms``, ``duration_ms``, ``n_samples``, ``repeat``.
+    """
     from ._stimuli import KIND_CODES
 
     names = as_str(ds["stimulus_name"].values)
@@ -115,110 +152,181 @@ def sweep_table(ds: xr.Dataset) -> pd.DataFrame:
                          "n_samples": ds["n_samples"].values, "repeat": ds["repeat"].values})
 
 
-def binned_tree(binned: dict[int, tuple], gamma: np.ndarray, cells: xr.Dataset, table: pd.DataFrame,
-                attrs: dict) -> xr.DataTree:
-    """The ``gfr_binned`` DataTree: root has gamma per cell, ``bin_<ms>`` nodes the binned sweeps."""
-    ids = np.asarray(cells["cell"].values)
-    sweep_coords = {
-        "sweep": ("sweep", np.arange(len(table), dtype=np.int64), _a("sweep number (as in gfr_cells)")),
-        "sweep_cell": ("sweep", ids[table["cell"].to_numpy()], _a("specimen id of the sweep's cell")),
-        "stimulus_name": ("sweep", _str(table["stimulus_name"]), _a("Allen stimulus name")),
-        "repeat": ("sweep", table["repeat"].to_numpy(np.int64), _a("repeat number within the cell's stimulus")),
-    }
-    nodes = {"/": xr.Dataset(
-        {"max_firing_rate": ("cell", gamma.astype(np.float64),
-                             _a("gamma: maximum of 1/ISI over all sweeps", "1/ms"))},
-        coords={"cell": ("cell", ids, _a("specimen id"))}, attrs=attrs)}
-    for b, (cur, rate, n_bins) in binned.items():
-        nodes[f"bin_{b}"] = xr.Dataset(
-            {"current": (("sweep", "time_bin"), cur.astype(np.float32), _a("mean injected current in the bin", "pA")),
-             "rate": (("sweep", "time_bin"), rate.astype(np.float32), _a("spike count / bin width", "1/ms")),
-             "n_bins": ("sweep", n_bins.astype(np.int64), _a("bins of the sweep (NaN beyond)"))},
-            coords={**sweep_coords,
-                    "time_bin": ("time_bin", np.arange(cur.shape[1], dtype=np.float64) * b,
-                                 _a("bin start from the current onset", "ms"))},
-            attrs={"bin_size_ms": int(b)})
-    return xr.DataTree.from_dict(nodes)
-
-
-def params_tree(keys: list[tuple[int, int]], degrees: dict[int, int], ids: np.ndarray, cre_line: np.ndarray,
-                species: np.ndarray, fits: dict, reasons: np.ndarray, selection: dict, attrs: dict) -> xr.DataTree:
-    """The ``gfr_params`` DataTree: one ``bin_<dt>_actv_<dt'>`` node per key plus a count table at the root.
+def binned_tree(binned: Mapping[int, tuple[np.ndarray, np.ndarray, np.ndarray]], gamma: np.ndarray,
+                cells: xr.Dataset, table: pd.DataFrame, attrs: Mapping[str, Any]) -> xr.DataTree:
+    """The ``gfr_binned`` DataTree: root has gamma per cell, ``bin_<ms>`` nodes the binned sweeps.
 
     Parameters
     ----------
-    keys : list of (int, int)
-    degrees : dict
-        Polynomial degree per activation bin size.
-    ids, cre_line, species : ndarray of shape (n_cells,)
-    fits : dict
-        ``{key: arrays}`` from :func:`fit_block`, joined over blocks (None for a key nobody fitted).
-    reasons : ndarray of str, shape (n_cells,)
-        Screening reasons ('' for fitted cells).
-    selection : dict
-        ``min_val_evr`` and ``max_train_loss``.
-    attrs : dict
+    binned : mapping
+        ``{bin_ms: (current, rate, n_bins)}`` as :func:`bin_sweeps` returns (pA, spikes/ms).
+    gamma : ndarray of shape (n_cells,)
+        Maximal firing rate [spikes/ms].
+    cells : xarray.Dataset
+        The ``gfr_cells`` Dataset the sweeps come from.
+    table : pandas.DataFrame
+        Its :func:`sweep_table`.
+    attrs : mapping
         Root attrs.
     """
-    from ._model import TAUS_MS, decay_coefficients
-    from ._pipeline import select
+    ids = np.asarray(cells["cell"].values)
+    sweep_coords = {
+        "sweep": ("sweep", np.arange(len(table), dtype=np.int64)),
+        "sweep_cell": ("sweep", ids[table["cell"].to_numpy()]),
+        "stimulus_name": ("sweep", _str(table["stimulus_name"])),
+        "repeat": ("sweep", table["repeat"].to_numpy(np.int64)),
+    }
+    nodes = {"/": xr.Dataset({"max_firing_rate": ("cell", gamma.astype(np.float64))}, coords={"cell": ("cell", ids)},
+                             attrs=dict(attrs))}
+    for b, (cur, rate, n_bins) in binned.items():
+        nodes[f"bin_{b}"] = xr.Dataset(
+            {"current": (("sweep", "time_bin"), cur.astype(np.float32)),
+             "rate": (("sweep", "time_bin"), rate.astype(np.float32)),
+             "n_bins": ("sweep", n_bins.astype(np.int64))},
+            coords={**sweep_coords, "time_bin": ("time_bin", np.arange(cur.shape[1], dtype=np.float64) * b)},
+            attrs={"bin_size_ms": int(b)})
+    return label(xr.DataTree.from_dict(nodes), "gfr_binned")
+
+
+def _timescales(bin_size: int) -> np.ndarray:
+    """tau [ms] of each decay coefficient of a key (0 for the memoryless one)."""
+    from ._model import TAUS_MS
+
+    return np.array([0.0] + [t for t in TAUS_MS if t >= bin_size])
+
+
+def params_template(keys: Sequence[tuple[int, int]], degrees: Mapping[int, int], ids: np.ndarray, cre_line: np.ndarray,
+                    species: np.ndarray, *, n_epochs: int, attrs: Mapping[str, Any]) -> xr.DataTree:
+    """The ``gfr_params`` store before its tasks fill it: one ``bin_<dt>_actv_<dt'>`` node per key.
+
+    Each node holds the per-cell variables (lazy, filled by :func:`params_piece`) and the
+    key's decay coefficients ``ds``; the root lists the keys.
+
+    Parameters
+    ----------
+    keys : sequence of (int, int)
+        (bin_size, activation_bin_size) [ms].
+    degrees : mapping
+        Polynomial degree per activation bin size.
+    ids, cre_line, species : ndarray of shape (n_cells,)
+        Specimen ids (increasing), line names ('' for human cells) and donor species.
+    n_epochs : int
+        Epochs of every restart (the length of the loss curves).
+    attrs : mapping
+        Root attrs (title, selection thresholds).
+    """
+    from ._model import decay_coefficients
 
     n = ids.size
-    nodes = {}
-    counts = []
-    for key in keys:
-        bs, ab = key
-        ds_vals = decay_coefficients(bs).numpy().astype(np.float64)
-        n_ts, n_coef = ds_vals.size, degrees[ab] + 1
-        f = fits.get(key)
-        if f is None:
-            E = 1
-            f = {"a": np.full((n, n_ts), np.nan), "b": np.full((n, n_ts), np.nan),
-                 "poly_coeff": np.full((n, n_coef), np.nan), **{k: np.full(n, np.nan) for k in (
-                     "g_b", "max_current", "max_firing_rate", "val_evr", "test_evr", "train_loss", "test_loss")},
-                 "train_losses": np.full((n, E), np.nan), "test_losses": np.full((n, E), np.nan),
-                 "restart": np.full(n, -1, np.int64)}
-        included, why = select(f["val_evr"], f["train_loss"], reasons, **selection)
-        taus = np.array([0.0] + [t for t in TAUS_MS if t >= bs])
-        E = f["train_losses"].shape[1]
-        cell_dims, ts, cf = ("cell",), ("cell", "timescale"), ("cell", "coeff")
-        nodes[node_name(*key)] = xr.Dataset(
-            {
-                "a": (ts, f["a"], _a("alpha: input weight of each timescale (code convention, no dt)", "1")),
-                "b": (ts, f["b"], _a("beta: rate-feedback weight of each timescale (x1000 in the update)", "pA ms")),
-                "ds": ("timescale", ds_vals, _a("decay coefficient lambda = 1 - exp(-dt/tau)", "1")),
-                "poly_coeff": (cf, f["poly_coeff"], _a("activation polynomial coefficients c_k (enter squared)", "1")),
-                "g_b": (cell_dims, f["g_b"], _a("activation threshold current b", "pA")),
-                "max_current": (cell_dims, f["max_current"], _a("sigma: activation current scale", "pA")),
-                "max_firing_rate": (cell_dims, f["max_firing_rate"], _a("gamma: maximal firing rate", "1/ms")),
-                "val_evr": (cell_dims, f["val_evr"], _a("explained variance ratio on Noise 1 (validation)", "1")),
-                "test_evr": (cell_dims, f["test_evr"], _a("explained variance ratio on Noise 2 (test)", "1")),
-                "train_loss": (cell_dims, f["train_loss"], _a("last-epoch training Poisson NLL per bin", "1")),
-                "test_loss": (cell_dims, f["test_loss"], _a("last-epoch Noise 2 Poisson NLL per bin", "1")),
-                "train_losses": (("cell", "epoch"), f["train_losses"], _a("training NLL per bin per epoch", "1")),
-                "test_losses": (("cell", "epoch"), f["test_losses"], _a("Noise 2 NLL per bin per epoch", "1")),
-                "restart": (cell_dims, f["restart"].astype(np.int64), _a("chosen restart (-1: not fitted)")),
-                "included": (cell_dims, included, _a("passes the release criteria")),
-                "exclusion_reason": (cell_dims, _str(why), _a("why the cell is excluded ('' if included)")),
-            },
-            coords={
-                "cell": ("cell", ids.astype(np.int64), _a("specimen id")),
-                "cre_line": ("cell", _str(cre_line), _a("cre-line (line_name; '' for human cells)")),
-                "species": ("cell", _str(species), _a("donor species")),
-                "timescale": ("timescale", taus, _a("filter timescale tau (0 = memoryless)", "ms")),
-                "coeff": ("coeff", np.arange(n_coef, dtype=np.int64), _a("polynomial power k")),
-                "epoch": ("epoch", np.arange(E, dtype=np.int64), _a("training epoch")),
-            },
-            attrs={"bin_size": int(bs), "activation_bin_size": int(ab), "degree": int(degrees[ab])},
-        )
-        counts.append((bs, ab, int(included.sum()), int(np.isfinite(f["val_evr"]).sum())))
-    cnt = np.array(counts, dtype=np.int64).reshape(-1, 4)
-    nodes["/"] = xr.Dataset(
-        {"n_cells": ("key", cnt[:, 2], _a("cells satisfying the release criteria")),
-         "n_fitted": ("key", cnt[:, 3], _a("cells fitted (defined validation EVR)")),
-         "n_candidates": ("key", np.full(len(counts), n, np.int64), _a("cells in the population"))},
-        coords={"key": ("key", np.array([node_name(*k[:2]) for k in counts], dtype=object), _a("node of the key")),
-                "bin_size": ("key", cnt[:, 0], _a("model bin size", "ms")),
-                "activation_bin_size": ("key", cnt[:, 1], _a("activation bin size", "ms"))},
-        attrs=attrs)
-    return xr.DataTree.from_dict(nodes)
+    nodes = {"/": xr.Dataset(coords={"key": ("key", np.array([node_name(*k) for k in keys], dtype=object)),
+                                     "bin_size": ("key", np.array([k[0] for k in keys], np.int64)),
+                                     "activation_bin_size": ("key", np.array([k[1] for k in keys], np.int64))},
+                             attrs=dict(attrs))}
+    for bs, ab in keys:
+        taus = _timescales(bs)
+        sizes = {"cell": n, "timescale": taus.size, "coeff": degrees[ab] + 1, "epoch": n_epochs}
+        data = {}
+        for name, (dims, dtype) in _FIT_VARS.items():
+            shape = tuple(sizes[d] for d in ("cell", *dims))
+            lazy = (da.from_array(np.full(shape, "", dtype=dtype), chunks=shape) if dtype.kind == "T"  # strings: no empty()
+                    else da.empty(shape, dtype=dtype, chunks=shape))
+            data[name] = (("cell", *dims), lazy)
+        data["ds"] = ("timescale", decay_coefficients(bs).numpy().astype(np.float64))
+        nodes[node_name(bs, ab)] = xr.Dataset(
+            data,
+            coords={"cell": ("cell", np.asarray(ids, np.int64)), "cre_line": ("cell", _str(cre_line)),
+                    "species": ("cell", _str(species)), "timescale": ("timescale", taus),
+                    "coeff": ("coeff", np.arange(sizes["coeff"], dtype=np.int64)),
+                    "epoch": ("epoch", np.arange(n_epochs, dtype=np.int64))},
+            attrs={"bin_size": int(bs), "activation_bin_size": int(ab), "degree": int(degrees[ab])})
+    return label(xr.DataTree.from_dict(nodes), "gfr_params")
+
+
+def params_piece(keys: Sequence[tuple[int, int]], degrees: Mapping[int, int], reasons: np.ndarray,
+                 fits: Mapping[tuple[int, int], Mapping[str, np.ndarray] | None], *, n_epochs: int,
+                 min_val_evr: float, max_train_loss: float) -> dict[str, xr.Dataset]:
+    """The rows of one block of cells of every key node of ``gfr_params``, selection included.
+
+    A cell the block did not fit (screened out, or no restart with a defined EVR) has NaN
+    parameters and restart -1, written explicitly.
+
+    Parameters
+    ----------
+    keys : sequence of (int, int)
+        (bin_size, activation_bin_size) [ms].
+    degrees : mapping
+        Polynomial degree per activation bin size.
+    reasons : ndarray of str, shape (n_cells,)
+        Screening reasons of the block's cells ('' for fitted cells).
+    fits : mapping
+        ``{key: arrays of shape (n_cells, ...)}`` from :func:`fit_block` (None for a key no cell
+        of the block was fitted for).
+    n_epochs : int
+        Length of the loss curves (the template's ``epoch``).
+    min_val_evr, max_train_loss : float
+        The release criteria (:func:`select`).
+
+    Returns
+    -------
+    dict of str to xarray.Dataset
+        ``{node path: rows}`` with dim ``cell`` of length n_cells.
+    """
+    n = np.asarray(reasons).size
+    pieces = {}
+    for bs, ab in keys:
+        sizes = {"timescale": _timescales(bs).size, "coeff": degrees[ab] + 1, "epoch": n_epochs}
+        f = fits.get((bs, ab))
+        rows = {}
+        for name, (dims, dtype) in _FIT_VARS.items():
+            if name in ("included", "exclusion_reason"):
+                continue
+            values = np.full((n, *(sizes[d] for d in dims)), -1 if dtype.kind == "i" else np.nan, dtype=dtype)
+            if f is not None:
+                given = np.asarray(f[name])
+                if "epoch" in dims:  # the loss curves of the block, as long as its longest restart
+                    width = min(given.shape[1], n_epochs)
+                    values[:, :width] = given[:, :width]
+                else:
+                    values[...] = given
+            rows[name] = values
+        included, why = select(rows["val_evr"], rows["train_loss"], reasons, min_val_evr=min_val_evr,
+                               max_train_loss=max_train_loss)
+        rows["included"], rows["exclusion_reason"] = included, _str(why)
+        pieces[node_name(bs, ab)] = xr.Dataset({name: (("cell", *_FIT_VARS[name][0]), v) for name, v in rows.items()})
+    return pieces
+
+
+def binned_rows(tree: xr.DataTree, start: int, stop: int, bin_sizes: Sequence[int]) -> dict[str, Any]:
+    """The binned sweeps of the cells ``[start, stop)`` of a ``gfr_binned`` tree, as :func:`fit_block` takes them.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The ``gfr_binned`` artifact (lazy: only the block's sweeps are read).
+    start, stop : int
+        Cell positions (the root's ``cell`` order).
+    bin_sizes : sequence of int
+        The ``bin_<ms>`` nodes to read [ms].
+
+    Returns
+    -------
+    dict
+        ``sweep_cell`` (cell row within the block of each sweep), ``names`` (stimulus names),
+        ``binned`` (``{bin_ms: (current, rate, n_bins)}``, float64, cut to the block's longest
+        sweep), ``gamma`` [spikes/ms] and ``specimen_ids`` of the block's cells.
+    """
+    root = tree.to_dataset(inherit=False)
+    ids = np.asarray(root["cell"].values)[start:stop]
+    gamma = np.asarray(root["max_firing_rate"].values, np.float64)[start:stop]
+    sweeps = tree[f"bin_{bin_sizes[0]}"].to_dataset(inherit=False)   # every node has the same sweeps
+    sweep_cell_ids = np.asarray(sweeps["sweep_cell"].values)
+    rows = np.flatnonzero(np.isin(sweep_cell_ids, ids))
+    binned = {}
+    for b in bin_sizes:
+        node = tree[f"bin_{b}"].to_dataset(inherit=False).isel(sweep=rows)
+        n_bins = np.asarray(node["n_bins"].values)
+        node = node.isel(time_bin=slice(0, int(n_bins.max()) if n_bins.size else 0))
+        binned[int(b)] = (np.asarray(node["current"].values, np.float64), np.asarray(node["rate"].values, np.float64),
+                          n_bins)
+    return {"sweep_cell": np.searchsorted(ids, sweep_cell_ids[rows]), "names": as_str(sweeps["stimulus_name"].values)[rows],
+            "binned": binned, "gamma": gamma, "specimen_ids": ids}
