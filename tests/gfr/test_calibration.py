@@ -26,11 +26,12 @@ import numpy as np
 import pytest
 
 import neurodata
+from neurodata import ParamError, stage_params
 from neurodata.gfr import make_population, max_firing_rate, record_cells
 from neurodata.gfr._artifacts import concat_recorded
 from neurodata.gfr._calibration import RELEASE_RETENTION, calibration_metrics
-from neurodata.gfr.stages import CELLS_SPEC, binned, cells, fit_params
-from neurodata.params import check_params, load_params
+from neurodata.gfr.stages import binned, cells, fit_params
+from neurodata.params import load_params
 from neurodata.store import load_artifact
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,13 +66,14 @@ def default_params(stage):
 @pytest.fixture(scope="module")
 def long_square_cells():
     """480 cells drawn with the default profile's gfr_cells parameters, recorded on Long Square only."""
-    p = check_params(default_params("gfr_cells"), CELLS_SPEC, stage="gfr_cells")
+    p = stage_params("gfr_cells", REPO / "params.yaml")
     pop = make_population(N_PER_CLASS_SAMPLE, seed=p["seed"], human_fraction=p["human_fraction"],
                           missing_noise_fraction=p["missing_noise_fraction"], noise_cv=tuple(p["noise_cv"]))
     # blocks of cells_per_task, as the stage runs them (a cell's sweeps do not depend on its block)
     size = p["cells_per_task"]
-    rec = concat_recorded([record_cells(pop.iloc[i: i + size], seed=p["seed"], dt=p["dt"], vt_jitter=p["vt_jitter"],
-                                        stimuli=("Long Square",)) for i in range(0, len(pop), size)])
+    recording = {k: p[k] for k in ("dt", "vt_jitter", "n_noise_repeats", "n_ramp_repeats", "noise_seeds")}
+    rec = concat_recorded([record_cells(pop.iloc[i: i + size], seed=p["seed"], stimuli=("Long Square",), **recording)
+                           for i in range(0, len(pop), size)])
     out = rec.cells.copy()
     out["gamma"] = max_firing_rate(rec.spike_sweep, rec.spike_time, rec.sweeps["cell"].to_numpy(), len(out))
     return out
@@ -162,7 +164,9 @@ def test_calibration_metrics_on_a_hand_checked_population():
     assert m["rheobase_median_fast_spiking"] == 300.0 and m["gamma_median_fast_spiking"] == 0.5
     assert m["n_cells_excitatory"] == 3.0 and m["n_cells"] == 4.0
     assert all(isinstance(v, float) for v in m.values())
-    with pytest.raises(ValueError, match=r"'included' array of key \(10, 20\) has shape \(3,\)"):
+    with pytest.raises(ParamError, match=r"'included' parameter of calibration_metrics must hold one bool per cell, "
+                                         r"shape \(4,\), for every key. Got shape \(3,\) for key \(10, 20\) instead"):
         calibration_metrics(cls, features, gamma, {(10, 20): np.ones(3, bool)})
-    with pytest.raises(ValueError, match=r"'fi_slope' feature has shape \(2,\)"):
+    with pytest.raises(ParamError, match=r"'features' parameter of calibration_metrics must hold one value per cell, "
+                                         r"shape \(4,\), for every feature. Got shape \(2,\) for 'fi_slope' instead"):
         calibration_metrics(cls, {"fi_slope": np.ones(2)}, gamma, {})

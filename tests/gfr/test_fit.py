@@ -112,7 +112,7 @@ def test_activation_fit_recovers_a_known_activation():
     cur = np.linspace(-110, 250, 19)[None, :]
     with torch.no_grad():
         rate = g(torch.tensor(cur.T, dtype=torch.float32))[:, 0].numpy()[None, :].astype(float)
-    cfg = FitConfig(activation_epochs=600, activation_repeats=2)
+    cfg = FitConfig(activation_epochs=600, activation_repeats=2, activation_lr=0.05, hparams=[])
     out = fit_activations(cur, rate, np.ones_like(cur, bool), np.array([0.2]), degree=1, bin_size=20, config=cfg,
                           rngs=[np.random.default_rng(1)])
     fitted = PolynomialActivation.from_params({"max_current": [out["max_current"][0]], "max_firing_rate": [0.2],

@@ -4,22 +4,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from neurodata import ParamError, stage_params
 from neurodata.gfr import make_population, record_cells
 from neurodata.gfr._simulate import _run, _steps, measure_rheobase
+
+P = stage_params("gfr_cells")
+POPULATION = {k: P[k] for k in ("human_fraction", "missing_noise_fraction", "noise_cv")}
+RECORDING = {k: P[k] for k in ("dt", "n_noise_repeats", "n_ramp_repeats", "vt_jitter", "noise_seeds")}
 
 
 @pytest.fixture(scope="module")
 def pop():
-    return make_population(4, seed=7, missing_noise_fraction=0.3)
+    return make_population(4, seed=7, **{**POPULATION, "missing_noise_fraction": 0.3})
 
 
 @pytest.fixture(scope="module")
 def recorded(pop):
-    return record_cells(pop, seed=3)
+    return record_cells(pop, seed=3, **RECORDING)
 
 
 def test_population_labels_and_ids():
-    pop = make_population(400, seed=1)
+    pop = make_population(400, seed=1, **POPULATION)
     assert pop["specimen_id"].between(900_000_000, 999_999_999).all()     # outside the Allen range
     assert pop["specimen_id"].is_unique and pop["specimen_id"].is_monotonic_increasing
     human = pop["species"] == "human"
@@ -50,10 +55,10 @@ def test_sweep_set(recorded, pop):
     for c in range(len(pop)):
         mine = sw[sw["cell"] == c]
         counts = mine["stimulus_name"].value_counts()
-        assert counts["Ramp"] == 2 and counts["Long Square"] >= 10
+        assert counts["Ramp"] == P["n_ramp_repeats"] and counts["Long Square"] >= 10
         missing = pop.at[c, "missing_noise"]
         for name in ("Noise 1", "Noise 2"):
-            assert counts.get(name, 0) == (0 if missing == name else 4)
+            assert counts.get(name, 0) == (0 if missing == name else P["n_noise_repeats"])
     ramps = sw[sw["stimulus_name"] == "Ramp"]
     assert (ramps["n_samples"] * 0.1 <= ramps["onset_ms"] + ramps["duration_ms"] + 1e-9).all()
     # spikes are sorted by sweep then time, and lie inside their sweep
@@ -73,18 +78,18 @@ def test_measured_features_are_plausible(recorded):
 
 
 def test_repeats_differ_but_reruns_are_identical(recorded, pop):
-    again = record_cells(pop, seed=3)
+    again = record_cells(pop, seed=3, **RECORDING)
     np.testing.assert_array_equal(again.spike_time, recorded.spike_time)
     sw = recorded.sweeps
     cell = int(np.flatnonzero(pop["missing_noise"].to_numpy() == "")[0])
     n1 = sw.index[(sw["cell"] == cell) & (sw["stimulus_name"] == "Noise 1")]
-    assert n1.size == 4
+    assert n1.size == P["n_noise_repeats"]
     trains = [recorded.spike_time[recorded.spike_sweep == s] for s in n1]
     assert len({t.size for t in trains}) > 1 or not all(np.array_equal(trains[0], t) for t in trains[1:])
 
 
 def test_a_cell_does_not_depend_on_its_block(recorded, pop):
-    alone = record_cells(pop.iloc[[2]], seed=3)
+    alone = record_cells(pop.iloc[[2]], seed=3, **RECORDING)
     sw = recorded.sweeps
     rows = sw.index[sw["cell"] == 2]
     mine = np.isin(recorded.spike_sweep, rows)
@@ -93,7 +98,7 @@ def test_a_cell_does_not_depend_on_its_block(recorded, pop):
 
 
 def test_a_subset_of_protocols_records_the_same_sweeps(recorded, pop):
-    only = record_cells(pop, seed=3, stimuli=("Long Square",))
+    only = record_cells(pop, seed=3, stimuli=("Long Square",), **RECORDING)
     assert set(only.sweeps["stimulus_name"]) == {"Long Square"}
     full_ls = np.flatnonzero(recorded.sweeps["stimulus_name"].to_numpy() == "Long Square")
     pd.testing.assert_frame_equal(only.sweeps, recorded.sweeps.iloc[full_ls].reset_index(drop=True))
@@ -101,5 +106,7 @@ def test_a_subset_of_protocols_records_the_same_sweeps(recorded, pop):
     np.testing.assert_array_equal(only.spike_time, recorded.spike_time[mine])
     np.testing.assert_array_equal(only.spike_sweep, np.searchsorted(full_ls, recorded.spike_sweep[mine]))
     np.testing.assert_array_equal(only.cells["fi_slope"], recorded.cells["fi_slope"])
-    with pytest.raises(ValueError, match=r"Invalid 'stimuli' \('Noise 3',\)"):
-        record_cells(pop, seed=3, stimuli=("Noise 3",))
+    with pytest.raises(ParamError, match=r"'stimuli' parameter of record_cells must be .*Got \('Noise 3',\) instead"):
+        record_cells(pop, seed=3, stimuli=("Noise 3",), **RECORDING)
+    with pytest.raises(ParamError, match=r"Got \(\) instead"):
+        record_cells(pop, seed=3, stimuli=(), **RECORDING)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from neurodata import ParamError
 from neurodata.gfr import noise_layout, pink_noise
 from neurodata.gfr._stimuli import long_square_amplitudes, sweep_current
 
@@ -45,7 +46,7 @@ def test_sweep_current_recipes():
     np.testing.assert_array_equal(step, [0, 0, 50, 50, 50, 0, 0, 0])
     ramp = sweep_current(1, 0.5, onset=1.0, duration=0.0, n_steps=5, dt=1.0)
     np.testing.assert_array_equal(ramp, [0, 0, 0.5, 1.0, 1.5])
-    with pytest.raises(ValueError, match="noise_waveforms"):
+    with pytest.raises(ParamError, match="'noise_waveforms' parameter of sweep_current must be an array of shape"):
         sweep_current(2, 1.0, 0.0, 0.0, 5, dt=1.0)
-    with pytest.raises(ValueError, match="Invalid stimulus 'kind' 7"):
+    with pytest.raises(ParamError, match=r"'kind' parameter of sweep_current must be one of \[0, 1, 2, 3\].*Got 7 instead"):
         sweep_current(7, 1.0, 0.0, 0.0, 5, dt=1.0)
