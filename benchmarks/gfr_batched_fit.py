@@ -29,19 +29,23 @@ import numpy as np
 
 
 def _prepare(n_cells: int, bin_size: int, seed: int):
+    from neurodata import stage_params
     from neurodata.gfr import make_population, record_cells
     from neurodata.gfr._fit import pack_groups
     from neurodata.gfr._pipeline import _groups_of_cell
     from neurodata.gfr._preprocess import bin_sweeps, max_firing_rate
     from neurodata.gfr._stimuli import KIND_CODES, noise_layout
 
-    pop = make_population(n_cells, seed=seed, missing_noise_fraction=0.0)
-    rec = record_cells(pop, seed=seed)
+    p = stage_params("gfr_cells", seed=seed, missing_noise_fraction=0.0)   # the default cells, all with both noises
+    pop = make_population(n_cells, seed=seed, human_fraction=p["human_fraction"], missing_noise_fraction=0.0,
+                          noise_cv=tuple(p["noise_cv"]))
+    rec = record_cells(pop, seed=seed, dt=p["dt"], n_noise_repeats=p["n_noise_repeats"],
+                       n_ramp_repeats=p["n_ramp_repeats"], vt_jitter=p["vt_jitter"], noise_seeds=tuple(p["noise_seeds"]))
     sw = rec.sweeps
-    waves = np.stack([noise_layout(s, dt=0.1) for s in (1001, 1002)])
+    waves = np.stack([noise_layout(s, dt=p["dt"]) for s in p["noise_seeds"]])
     binned = bin_sweeps(sw["stimulus_name"].map(KIND_CODES).to_numpy(), sw["amplitude"].to_numpy(),
                         sw["onset_ms"].to_numpy(), sw["duration_ms"].to_numpy(), sw["n_samples"].to_numpy(),
-                        rec.spike_sweep, rec.spike_time, bin_sizes=[bin_size], dt=0.1, noise_waveforms=waves)
+                        rec.spike_sweep, rec.spike_time, bin_sizes=[bin_size], dt=p["dt"], noise_waveforms=waves)
     names = sw["stimulus_name"].to_numpy()
     cell = sw["cell"].to_numpy()
     data = pack_groups([_groups_of_cell(*binned[bin_size], names, np.flatnonzero(cell == c))
@@ -65,6 +69,7 @@ def main() -> None:
     from neurodata.gfr._fit import fit_gfr_models
     from neurodata.gfr._model import decay_coefficients
     from neurodata.gfr._reference import fit_cell_reference
+    from neurodata.seeds import rng
 
     torch.set_num_threads(1)
     data, gamma, rheo = _prepare(args.cells, args.bin, args.seed)
@@ -75,7 +80,7 @@ def main() -> None:
     sigma = np.float32(np.maximum(rheo + 120.0, 110.0)).astype(float)
     coeff = np.float32([0.3, 1.2, 0.2, 0.1]).astype(float)
     g_b = np.float32(0.8 * rheo).astype(float)
-    orders = np.stack([np.random.default_rng([args.seed, c]).permutation(3) for c in range(args.cells)])
+    orders = np.stack([rng(args.seed, c).permutation(3) for c in range(args.cells)])
 
     cell_of = np.repeat(np.arange(args.cells), R)
     g = {"max_current": sigma[cell_of], "max_firing_rate": gamma[cell_of],
