@@ -50,6 +50,11 @@ def keys_of(dataset: Any) -> list[tuple[int, int]]:
     ----------
     dataset : xarray.DataTree or dict
         The ``gfr_params`` artifact, or ``{key: DataFrame}``.
+
+    Examples
+    --------
+    >>> keys_of({(30, 100): None, (100, 100): None, (10, 20): None})
+    [(10, 20), (100, 100), (30, 100)]
     """
     found = [key_of_node(n) for n in dataset.children if n.startswith("bin_")] if isinstance(dataset, xr.DataTree) \
         else [tuple(int(v) for v in k) for k in dataset]

@@ -237,6 +237,12 @@ def exclusion_counts(reasons: np.ndarray) -> dict[str, int]:
     ------
     ValueError
         For a reason that none of :data:`EXCLUSION_REASONS` starts (a bug of this module).
+
+    Examples
+    --------
+    >>> counts = exclusion_counts(np.array(["", "val_evr 0.412 <= 0.5", "missing Noise 2 sweeps; empty sweeps: Ramp sweep 3"]))
+    >>> counts["excluded"], counts["val_evr"], counts["missing_noise_2"], counts["empty_sweeps"]
+    (2, 1, 1, 1)
     """
     counts = dict.fromkeys(EXCLUSION_REASONS, 0)
     excluded = 0
