@@ -81,7 +81,8 @@ class FitConfig:
             (one restart per learning rate) and ``epochs`` (of every restart).
         """
         return cls(activation_epochs=int(p["activation_epochs"]), activation_repeats=int(p["activation_repeats"]),
-                   activation_lr=float(p["activation_lr"]), hparams=[(float(lr), int(p["epochs"])) for lr in p["restart_lrs"]])
+                   activation_lr=float(p["activation_lr"]),
+                   hparams=[(float(lr), int(p["epochs"])) for lr in p["restart_lrs"]])
 
 
 @dataclass

@@ -240,7 +240,8 @@ def exclusion_counts(reasons: np.ndarray) -> dict[str, int]:
 
     Examples
     --------
-    >>> counts = exclusion_counts(np.array(["", "val_evr 0.412 <= 0.5", "missing Noise 2 sweeps; empty sweeps: Ramp sweep 3"]))
+    >>> counts = exclusion_counts(np.array(["", "val_evr 0.412 <= 0.5",
+    ...                                     "missing Noise 2 sweeps; empty sweeps: Ramp sweep 3"]))
     >>> counts["excluded"], counts["val_evr"], counts["missing_noise_2"], counts["empty_sweeps"]
     (2, 1, 1, 1)
     """

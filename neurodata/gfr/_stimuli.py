@@ -155,5 +155,6 @@ def sweep_current(kind: int, amplitude: float, onset: float, duration: float, n_
                    f"noise sweep (kind {kind}). Got None instead.")
             raise ParamError(msg)
         return amplitude * noise_waveforms[kind - 2, :n_steps]
-    msg = f"The 'kind' parameter of sweep_current must be one of {sorted(KIND_CODES.values())} ({KIND_CODES}). Got {kind!r} instead."
+    msg = (f"The 'kind' parameter of sweep_current must be one of {sorted(KIND_CODES.values())} ({KIND_CODES}). "
+           f"Got {kind!r} instead.")
     raise ParamError(msg)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from .._exceptions import ParamError
 from .._pipeline import stage
@@ -99,7 +100,7 @@ def _read(name: str, data_dir: Path, variables: Sequence[str], cell: np.ndarray 
     at the cells *cell*."""
     obj = open_artifact(name, data_dir=data_dir, **kw)
     try:
-        ds = obj.to_dataset(inherit=False) if hasattr(obj, "children") else obj
+        ds = obj.to_dataset(inherit=False) if isinstance(obj, xr.DataTree) else obj
         ds = ds.drop_vars([v for v in ds.data_vars if v not in variables])
         return (ds if cell is None else ds.sel(cell=cell)).load()
     finally:
@@ -123,8 +124,9 @@ def _params_metrics(data_dir: Path) -> dict[str, Any]:
     ids = next(iter(nodes.values()))["cell"].values
     gamma = _read("gfr_binned", data_dir, ["max_firing_rate"], ids)["max_firing_rate"].values
     c = _read("gfr_cells", data_dir, ["rheobase", "input_resistance", "fi_slope"], ids)
-    figures = calibration_metrics(c["cell_class"].values, {f: c[f].values for f in ("rheobase", "input_resistance", "fi_slope")},
-                                  gamma, {key: node["included"].values for key, node in nodes.items()})
+    features = {f: c[f].values for f in ("rheobase", "input_resistance", "fi_slope")}
+    figures = calibration_metrics(c["cell_class"].values, features, gamma,
+                                  {key: node["included"].values for key, node in nodes.items()})
     return {"keys": {node_name(*key): key_summary(node["val_evr"].values, node["test_evr"].values, node["included"].values,
                                                   node["exclusion_reason"].values) for key, node in nodes.items()},
             "calibration": figures}

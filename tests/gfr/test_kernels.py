@@ -30,9 +30,9 @@ def adex_sweeps_reference(kind, amp, onset, dur, n_steps, post_spike, cell, C, g
     padded[:, : min(T, waves.shape[1])] = waves[:, :T]
     for k in range(T):
         live = k < end
-        current = np.select([kind == 0, kind == 1],
-                            [np.where((k >= onset) & (k < onset + dur), amp, 0.0), np.where(k >= onset, amp * (k - onset) * dt, 0.0)],
-                            amp * padded[np.clip(kind - 2, 0, 1), k])
+        step = np.where((k >= onset) & (k < onset + dur), amp, 0.0)
+        ramp = np.where(k >= onset, amp * (k - onset) * dt, 0.0)
+        current = np.select([kind == 0, kind == 1], [step, ramp], amp * padded[np.clip(kind - 2, 0, 1), k])
         if noisy:
             ou = np.where(live, ou + (-ou * dt / tau_ou[c] + k_ou * z[:, k]), ou)
             current = current + ou
