@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..seeds import rng as rng_for
+
 __all__ = ["Morphology", "make_l5pt_morphology"]
 
 SOMA = "Soma"
@@ -250,7 +252,8 @@ def make_l5pt_morphology(
     Parameters
     ----------
     seed : int
-        Seed of ``np.random.default_rng``.
+        The cell's seed, >= 0; the morphology draws from its root stream,
+        ``neurodata.seeds.rng(seed)`` (other parts of a simrun draw from child streams).
     n_basal_stems, n_trunk_sections, n_obliques, tuft_levels : int
         Counts of each part (see above).
     trunk_section_um : float
@@ -264,7 +267,7 @@ def make_l5pt_morphology(
     -------
     Morphology
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     labels: list[str] = []
     parents: list[int] = []
     parent_x: list[float] = []

@@ -9,15 +9,18 @@ a section starts at the section's soma distance ``min_``; the soma is the single
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from ._morphology import SOMA, Morphology
 
 __all__ = [
     "SIBLING_RULES",
+    "SpatialBins",
     "as_section_distances",
     "bin_adjacency_in_section",
     "bin_index",
@@ -25,7 +28,9 @@ __all__ = [
     "neighbouring_spatial_bins",
     "section_bin_size",
     "section_distances",
+    "section_distances_from_bins",
     "spatial_bin_adjacency",
+    "spatial_bins_of",
     "spatial_bin_names",
     "spatial_bin_table",
 ]
@@ -447,3 +452,78 @@ def spatial_bin_table(section_distances_df: pd.DataFrame) -> pd.DataFrame:
             lo = row["min_"] + k * w
             rows.append((f"{sec}/{k + 1}", sec, k + 1, row["label"], lo, lo + w, lo + 0.5 * w))
     return pd.DataFrame(rows, columns=["name", "section", "bin", "label", "start", "end", "centre"])
+
+
+@dataclass(frozen=True)
+class SpatialBins:
+    """The spatial bins of a cell (what the ``isf_spatial_bins`` artifact holds).
+
+    Attributes
+    ----------
+    section_distances : DataFrame
+        From `section_distances`: one row per section.
+    table : DataFrame
+        From `spatial_bin_table`: one row per bin, in the order of `names`.
+    names : list of str
+        ``'<section>/<bin>'``, in `spatial_bin_names` order.
+    adjacency : ndarray of int64, shape (n_pairs, 2)
+        Positions (in `names`) of every adjacent pair (`spatial_bin_adjacency`).
+    point_bin : ndarray of int64, shape (n_points,)
+        Position of the bin holding each 3D point of the morphology.
+    """
+
+    section_distances: pd.DataFrame
+    table: pd.DataFrame
+    names: list[str]
+    adjacency: np.ndarray
+    point_bin: np.ndarray
+
+
+def spatial_bins_of(morphology: Morphology, bin_size_goal: float = 50.0) -> SpatialBins:
+    """Bins of every section of *morphology*, their adjacency and the bin of every 3D point.
+
+    Parameters
+    ----------
+    morphology : Morphology
+    bin_size_goal : float, default 50.0
+        Goal width of the bins (µm, ISF's default).
+
+    Returns
+    -------
+    SpatialBins
+    """
+    # assign_spatial_bins lives with the activation binning, which builds on this module
+    from ._activation import assign_spatial_bins
+
+    sdf = section_distances(morphology, bin_size_goal)
+    names = spatial_bin_names(sdf)
+    position = {name: i for i, name in enumerate(names)}
+    pairs = spatial_bin_adjacency(morphology, sdf)
+    adjacency = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(len(pairs), 2)
+    _, point_bin = assign_spatial_bins(morphology.point_section, morphology.point_soma_distance(), sdf, tolerance=1e-6)
+    return SpatialBins(section_distances=sdf, table=spatial_bin_table(sdf), names=names, adjacency=adjacency,
+                       point_bin=point_bin)
+
+
+def section_distances_from_bins(bins: xr.Dataset) -> pd.DataFrame:
+    """The section table (`section_distances`' form) stored in an ``isf_spatial_bins`` Dataset.
+
+    Parameters
+    ----------
+    bins : Dataset
+        An ``isf_spatial_bins`` artifact (or its ``section_*`` variables).
+
+    Returns
+    -------
+    DataFrame indexed by ``section_ID``
+        Columns ``label``, ``min_``, ``max_`` (µm), ``n_bins``, ``binsize`` (µm, NaN for the soma).
+    """
+    frame = pd.DataFrame({
+        "label": np.asarray(bins["section_label"].values).astype(object),
+        "min_": np.asarray(bins["section_min_distance"].values, dtype=np.float64),
+        "max_": np.asarray(bins["section_max_distance"].values, dtype=np.float64),
+        "n_bins": np.asarray(bins["section_n_bins"].values, dtype=np.int64),
+        "binsize": np.asarray(bins["section_bin_size"].values, dtype=np.float64),
+    })
+    frame.index.name = "section_ID"
+    return frame

@@ -115,7 +115,7 @@ def place_synapses(
     excitatory_celltypes: Sequence[str],
     inhibitory_celltypes: Sequence[str],
     column: str = "C2",
-    seed: int,
+    rng: np.random.Generator,
 ) -> SynapseTable:
     """Place each cell type's synapses on its target sections with its distance preference.
 
@@ -134,8 +134,8 @@ def place_synapses(
         The EXC/INH split; every type must be in exactly one of them.
     column : str, default "C2"
         Suffix of the synapse type names (``'L5tt_C2'``).
-    seed : int
-        Seed of ``np.random.default_rng``.
+    rng : numpy.random.Generator
+        The random stream of the placement (a stream of ``neurodata.seeds.rng``).
 
     Returns
     -------
@@ -146,7 +146,6 @@ def place_synapses(
     if both:
         msg = f"cell types {both} are listed as both excitatory and inhibitory"
         raise ValueError(msg)
-    rng = np.random.default_rng(seed)
     sec = morphology.point_section
     lengths = morphology.section_lengths()
     arc = morphology.point_arclength()
@@ -206,7 +205,7 @@ def activation_times(
     n_trials: int,
     t_stop_ms: float,
     stimulus_time_ms: float,
-    seed: int,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Poisson activation times of every synapse in every trial, with a whisker-evoked transient.
 
@@ -214,6 +213,20 @@ def activation_times(
     plus a Poisson number (mean ``evoked``) of evoked spikes at
     ``stimulus_time_ms + latency_ms`` with Gaussian jitter ``jitter_ms`` (spikes falling
     outside the trial are dropped).
+
+    Parameters
+    ----------
+    synapses : SynapseTable
+        From `place_synapses`.
+    cell_types : mapping of str to mapping
+        Per presynaptic type: ``rate_hz`` (ongoing rate, Hz), ``evoked`` (mean evoked spikes
+        per synapse and trial), ``latency_ms`` and ``jitter_ms`` (ms).
+    n_trials : int
+        Number of trials.
+    t_stop_ms, stimulus_time_ms : float
+        Trial duration and whisker-stimulus time (ms).
+    rng : numpy.random.Generator
+        The random stream of the activity (a stream of ``neurodata.seeds.rng``).
 
     Returns
     -------
@@ -223,7 +236,6 @@ def activation_times(
     time_ms : ndarray of float64, shape (n_events,)
         Sorted by (trial, synapse, time).
     """
-    rng = np.random.default_rng(seed)
     ctype = celltype_of(synapses.synapse_type)
     names = sorted(set(ctype.tolist()))
     missing = [c for c in names if c not in cell_types]

@@ -15,7 +15,8 @@ from neurodata.isf import (
     synapse_activation_array,
     synapse_activation_frame,
 )
-from neurodata.isf.stages import STAGES, _sdf_from_spatial_bins
+from neurodata.isf import section_distances_from_bins
+from neurodata.isf.stages import STAGES
 from neurodata.schemas import validate
 
 
@@ -49,7 +50,7 @@ def test_ann_batches_equal_the_pandas_api(built, isf_params):
     bins = xr.open_zarr(built / "isf_spatial_bins.zarr").load()
     ann = xr.open_zarr(built / "ann_batches.zarr").load()
     p = isf_params["isf_ann_batches"]
-    aug = augment_with_spatial_bins(synapse_activation_frame(sim), _sdf_from_spatial_bins(bins),
+    aug = augment_with_spatial_bins(synapse_activation_frame(sim), section_distances_from_bins(bins),
                                     excitatory_celltypes=p["excitatory_celltypes"],
                                     inhibitory_celltypes=p["inhibitory_celltypes"])
     ref = synapse_activation_array(aug, [str(t) for t in sim["trial"].values],
@@ -133,14 +134,39 @@ def test_deterministic_simrun(built, isf_params, tmp_path):
     xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
 
 
-def test_bad_params(built, isf_params, tmp_path):
-    p = isf_params
-    with pytest.raises(ParamError, match="'batch_size' parameter of stage isf_ann_batches"):
-        STAGES["isf_ann_batches"](dict(p["isf_ann_batches"], batch_size=0), data_dir=built, scheduler="synchronous")
-    with pytest.raises(ParamError, match="'max_time_ms' parameter of stage isf_ann_batches must be in"):
-        STAGES["isf_ann_batches"](dict(p["isf_ann_batches"], max_time_ms=500.0), data_dir=built, scheduler="synchronous")
-    with pytest.raises(ParamError, match="stimulus_time_ms"):
-        STAGES["isf_simrun"](dict(p["isf_simrun"], stimulus_time_ms=200.0), data_dir=tmp_path)
+@pytest.mark.parametrize(("stage", "change", "message"), [
+    ("isf_ann_batches", {"batch_size": 0}, r"The 'batch_size' parameter of stage isf_ann_batches must be an int in the range \[1, inf\)\. Got 0 instead\."),
+    ("isf_ann_batches", {"min_time_ms": 50.0, "max_time_ms": 50.0},
+     r"The 'max_time_ms' parameter of stage isf_ann_batches must be > min_time_ms = 50.0 ms\. Got 50.0 instead\."),
+    ("isf_ann_batches", {"bin_size_ms": 3.0},
+     r"The 'bin_size_ms' parameter of stage isf_ann_batches must divide the window \[min_time_ms, max_time_ms\] = \[0.0, 100.0\] ms into whole bins\. Got 3.0 instead\."),
+    ("isf_ann_batches", {"inhibitory_celltypes": ["L1", "VPM"]},
+     r"The 'inhibitory_celltypes' parameter of stage isf_ann_batches must share no cell type with excitatory_celltypes"),
+    ("isf_simrun", {"stimulus_time_ms": 200.0},
+     r"The 'stimulus_time_ms' parameter of stage isf_simrun must be < t_stop_ms = 100.0 ms\. Got 200.0 instead\."),
+    ("isf_simrun", {"dt_ms": 0.03}, r"The 'dt_ms' parameter of stage isf_simrun must divide 1 ms into whole steps"),
+    ("isf_simrun", {"t_stop_ms": 100.01}, r"The 't_stop_ms' parameter of stage isf_simrun must be a whole number of dt_ms = 0.025 ms steps"),
+    ("isf_simrun", {"excitatory_celltypes": ["L2"]},
+     r"The 'excitatory_celltypes' parameter of stage isf_simrun must list, with inhibitory_celltypes = \[.*\], every presynaptic cell type of the model \(L1, L2, .*VPM\)\. Got \['L2'\] instead\."),
+    ("isf_simrun", {"n_trial": 3}, r"Unknown parameter\(s\) \['n_trial'\] for stage isf_simrun"),
+])
+def test_bad_params_rejected_before_any_work(isf_params, tmp_path, stage, change, message):
+    """Every single-value and cross-field check of the isf stages: one message generator, nothing written."""
+    with pytest.raises(ParamError, match=message):
+        STAGES[stage](dict(isf_params[stage], **change), data_dir=tmp_path, scheduler="synchronous")
+    assert not list(tmp_path.iterdir())
+
+
+def test_window_past_the_simrun_rejected(built, isf_params, tmp_path):
+    """The window is checked against the simrun's trial length (a fact of the input, not a param)."""
+    import shutil
+
+    for name in ("isf_simrun", "isf_spatial_bins"):
+        shutil.copytree(built / f"{name}.zarr", tmp_path / f"{name}.zarr")
+    with pytest.raises(ParamError, match=r"max_time_ms must be <= t_stop_ms of the simrun = 100.0 ms\. Got 500.0 instead"):
+        STAGES["isf_ann_batches"](dict(isf_params["isf_ann_batches"], max_time_ms=500.0), data_dir=tmp_path,
+                                  scheduler="synchronous")
+    assert not (tmp_path / "ann_batches.zarr").exists()
 
 
 def test_stage_rejects_unknown_cell_type_before_writing(built, isf_params, tmp_path):
