@@ -23,7 +23,7 @@ from neurodata.isf import (
     voltage_frame,
 )
 from neurodata.seeds import rng
-from neurodata.isf._kernels import accumulate_activations, threshold_crossings
+from neurodata.isf._kernels import threshold_crossings
 
 EXC = ["L2", "L34", "L4py", "L4sp", "L4ss", "L5st", "L5tt", "L6cc", "L6ccinv", "L6ct", "VPM"]
 INH = ["L1", "L23Trans", "L45Sym", "L56Trans", "SymLocal1", "SymLocal2"]
@@ -84,25 +84,6 @@ def test_activation_times_evoked_transient():
     assert np.all((t >= 0) & (t < 300)) and np.all(np.diff(tr) >= 0)
     counts, _ = np.histogram(t, bins=np.arange(0, 301, 10))
     assert counts[15:18].max() > 2 * np.median(counts)  # the whisker-evoked transient at 150-180 ms
-
-
-def test_accumulate_matches_histogram():
-    gen = rng(0)
-    n_rows, n_slots = 500, 4
-    times = gen.uniform(-5, 105, (n_rows, n_slots))
-    times[gen.random((n_rows, n_slots)) < 0.3] = np.nan
-    times[0, 0] = 100.0
-    trial, ei, sb = gen.integers(0, 3, n_rows), gen.integers(0, 2, n_rows), gen.integers(0, 5, n_rows)
-    edges = np.arange(0, 101, 2.5)
-    out = np.zeros((3, 2, 5, 40))
-    outside = accumulate_activations(out, trial, ei, sb, np.ones(n_rows), times, edges)
-    ref = np.zeros_like(out)
-    for r in range(n_rows):
-        v = times[r][~np.isnan(times[r])]
-        ref[trial[r], ei[r], sb[r]] += np.histogram(v, bins=edges)[0]
-    np.testing.assert_array_equal(out, ref)
-    finite = times[~np.isnan(times)]
-    assert outside == int(((finite < 0) | (finite > 100)).sum())
 
 
 def test_threshold_crossings_rule():
