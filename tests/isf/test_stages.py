@@ -119,12 +119,71 @@ def test_torch_dataset_through_dataloader(built):
         ds[12]
 
 
-def test_plots(built, tmp_path):
+def test_simrun_figure_shows_the_recordings(built):
+    """One axes per trial (titled by its sim_trial_index): the distal dendrite's and the soma's
+    voltage as stored, a marker per AP, the stimulus line."""
+    from neurodata.isf.plots import simrun_figure
+
+    sim = xr.open_zarr(built / "isf_simrun.zarr").load()
+    fig = simrun_figure(sim, n_trials=3)
+    axes = fig.axes
+    assert len(axes) == 3 and axes[-1].get_xlabel() == "time (ms)"
+    for r, ax in enumerate(axes):
+        assert ax.get_title() == str(sim["trial"].values[r]) and ax.get_ylabel() == "Vm (mV)"
+        dend, soma, aps, stimulus = ax.get_lines()
+        np.testing.assert_array_equal(soma.get_ydata(), sim["soma_voltage"].values[r])
+        np.testing.assert_array_equal(dend.get_ydata(), sim["dendrite_voltage"].values[r, 1])  # the distal site
+        assert len(aps.get_xdata()) == int(sim["n_spikes"].values[r])
+        assert list(stimulus.get_xdata()) == [50.0, 50.0]  # the tiny profile's stimulus (ms)
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()][:2] == ["dendrite (908 µm)", "soma"]
+
+
+def test_spatial_bins_figure_colours_every_segment(built):
+    """One segment per pair of consecutive 3D points of a section, the soma marked, the bin count in the title."""
+    from matplotlib.collections import LineCollection
+
+    from neurodata.isf.plots import spatial_bins_figure
+
+    bins = xr.open_zarr(built / "isf_spatial_bins.zarr").load()
+    (ax,) = spatial_bins_figure(bins).axes
+    (segments,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    sec = bins["point_section"].values
+    assert len(segments.get_segments()) == int((sec[1:] == sec[:-1]).sum())
+    assert ax.get_title() == "115 spatial bins (goal 50.0 µm)"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x (µm)", "y (µm, towards pia)")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["soma (bin 0/0)"]
+
+
+def test_ann_batches_figure_shows_one_trial(built):
+    """The first trial with an AP: EXC and INH heatmaps (bins by soma distance) with colour bars,
+    soma and dendrite voltage per ms with their spikes, both ISIs."""
+    from neurodata.isf.plots import ann_batches_figure
+
+    ann = xr.open_zarr(built / "ann_batches.zarr").load()
+    trial = int(np.flatnonzero(ann["ap"].any("time").values)[0])
+    fig = ann_batches_figure(ann)
+    exc, inh, volt, isi, *colour_bars = fig.axes
+    assert len(colour_bars) == 2 and colour_bars[0].get_ylabel() == "activations"
+    assert exc.get_title() == f"trial {ann['trial'].values[trial]}"
+    assert [exc.get_ylabel(), inh.get_ylabel()] == ["EXC: bin soma\ndistance (µm)", "INH: bin soma\ndistance (µm)"]
+    order = np.argsort(ann["bin_soma_distance"].values, kind="stable")
+    np.testing.assert_array_equal(exc.collections[0].get_array().reshape(115, 100),
+                                  ann["synapse_activation"].values[trial, 0][order])
+    dend, soma, aps, dend_spikes = volt.get_lines()
+    np.testing.assert_array_equal(soma.get_ydata(), ann["vt_max_per_ms"].values[trial])
+    np.testing.assert_array_equal(dend.get_ydata(), ann["vt_dend_max_per_ms"].values[trial])
+    assert len(aps.get_xdata()) == int(ann["ap"].values[trial].sum()) >= 1
+    assert len(dend_spikes.get_xdata()) == int(ann["ap_dend"].values[trial].sum())
+    assert [line.get_label() for line in isi.get_lines()] == ["soma", "distal dendrite"]
+    assert isi.get_xlabel() == "time (ms)"
+
+
+def test_plot_functions_write_one_png_each(built, tmp_path):
     from neurodata.isf.plots import PLOTS
 
     for name, fn in PLOTS.items():
-        paths = fn(xr.open_zarr(built / f"{name}.zarr"), tmp_path)
-        assert all(p.stat().st_size > 10_000 for p in paths)
+        (path,) = fn(xr.open_zarr(built / f"{name}.zarr"), tmp_path)
+        assert path == tmp_path / f"{name}.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_deterministic_simrun(built, isf_params, tmp_path):
