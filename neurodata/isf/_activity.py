@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._exceptions import ParamError
+
 __all__ = ["BURST_ISI_MS", "EVOKED_WINDOW_MS", "activity_metrics", "simrun_activity_metrics"]
 
 #: Window after the whisker stimulus in which somatic spikes count as evoked (ms).
@@ -61,7 +63,7 @@ def activity_metrics(
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         If the two arrays disagree on the number of trials, or the stimulus lies outside
         ``(0, t_stop_ms)``.
     """
@@ -69,11 +71,11 @@ def activity_metrics(
     dend = _rows(dendrite_spike_times)
     if len(soma) != len(dend):
         msg = f"activity_metrics: {len(soma)} trials of somatic spikes but {len(dend)} of dendritic spikes."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if not 0 < stimulus_time_ms < t_stop_ms or evoked_window_ms <= 0:
         msg = (f"activity_metrics: need 0 < stimulus_time_ms < t_stop_ms and evoked_window_ms > 0. "
                f"Got {stimulus_time_ms!r}, {t_stop_ms!r}, {evoked_window_ms!r} instead.")
-        raise ValueError(msg)
+        raise ParamError(msg)
     n = len(soma)
     lo, hi = stimulus_time_ms, min(stimulus_time_ms + evoked_window_ms, t_stop_ms)
     spont = sum(int((s < lo).sum()) for s in soma)
@@ -101,6 +103,13 @@ def simrun_activity_metrics(simrun: Any, evoked_window_ms: float = EVOKED_WINDOW
 
     The distal site is the one ISF's ``init`` takes (`distal_recording_site`); its soma
     distance is returned as ``dendrite_site_soma_distance_um``.
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact (lazy or loaded).
+    evoked_window_ms : float, default 50.0
+        Length of the evoked window after the stimulus (ms).
     """
     from ._landmarks import distal_recording_site
 

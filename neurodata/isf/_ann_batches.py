@@ -151,7 +151,7 @@ def accumulate_batch_rows(
         missing = sorted(set(uniques) - set(synaptic_weights))
         if missing:
             msg = f"no synaptic weight for synapse types {missing}; weights are given for {sorted(synaptic_weights)}."
-            raise ValueError(msg)
+            raise ParamError(msg)
         weight = np.asarray([synaptic_weights[u] for u in uniques], dtype=np.float64)[codes]
     else:
         weight = np.ones(len(st))
@@ -171,7 +171,7 @@ def _sample_window(voltage: np.ndarray, min_time: float, max_time: float, dt_ms:
     if i0 < 0 or i1 > v.shape[-1]:
         msg = (f"the voltage traces cover [{t0_ms:g}, {t0_ms + v.shape[-1] * dt_ms:g}) ms; the window "
                f"[{min_time:g}, {max_time:g}) ms does not fit in them.")
-        raise ValueError(msg)
+        raise ParamError(msg)
     return v[..., i0:i1]
 
 
@@ -190,6 +190,19 @@ def soma_targets(
 
     The voltage is sliced by absolute time (ISF sliced by position, spec §6.10); `t0_ms` is
     the time of the first sample (ISF's older simruns start at 100 ms).
+
+    Parameters
+    ----------
+    soma_voltage : ndarray, shape (n_trials, n_samples)
+        mV sampled every `dt_ms` from `t0_ms`.
+    spike_times : ndarray of float64, shape (n_trials, n_spikes)
+        ms, NaN-padded.
+    min_time, max_time, bin_size : float
+        The window and its temporal bin (ms).
+    dt_ms, t0_ms : float
+        Sampling step and time of the first sample (ms).
+    isi_fill : float, default 1000.0
+        ISI where no spike precedes (ms).
     """
     vt_max = max_per_ms(_sample_window(soma_voltage, min_time, max_time, dt_ms, t0_ms), dt_ms).astype(np.float32)
     ap = ap_array(spike_times, min_time, max_time, bin_size)
@@ -219,7 +232,7 @@ def point_sampled_voltage(voltage: np.ndarray, *, min_time: float, max_time: flo
     per_ms = int(round(1.0 / dt_ms))
     if per_ms < 1 or abs(per_ms * dt_ms - 1.0) > 1e-9:
         msg = f"point_sampled_voltage: 'dt_ms' must divide 1 ms into a whole number of samples. Got {dt_ms!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return np.asarray(_sample_window(voltage, min_time, max_time, dt_ms, t0_ms)[:, ::per_ms], dtype=np.float32)
 
 

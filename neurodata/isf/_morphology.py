@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._exceptions import ParamError
 from ..seeds import rng as rng_for
 
 __all__ = ["Morphology", "make_l5pt_morphology"]
@@ -58,16 +59,16 @@ class Morphology:
         n = len(self.label)
         if n == 0 or self.label[0] != SOMA or self.parent[0] != -1:
             msg = f"Morphology: section 0 must be the soma with parent -1; got label {self.label[:1]!r}"
-            raise ValueError(msg)
+            raise ParamError(msg)
         bad = np.flatnonzero((self.parent[1:] < 0) | (self.parent[1:] >= np.arange(1, n)))
         if bad.size:
             i = int(bad[0]) + 1
             msg = f"Morphology: section {i} has parent {int(self.parent[i])}; expected 0 <= parent < {i}"
-            raise ValueError(msg)
+            raise ParamError(msg)
         counts = np.bincount(self.point_section, minlength=n)
         if np.any(counts < 2) or np.any(np.diff(self.point_section) < 0):
             msg = "Morphology: every section needs >= 2 contiguous points (point_section sorted)"
-            raise ValueError(msg)
+            raise ParamError(msg)
 
     @property
     def n_sections(self) -> int:

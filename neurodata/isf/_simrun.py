@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._exceptions import ParamError
 from ..seeds import rng as rng_for
 from ._biophysics import Biophysics, compartmentalize, detect_spikes, simulate_cell_voltage
 from ._landmarks import RecordingSite, recording_sites
@@ -254,6 +255,11 @@ def cell_morphology(simrun: xr.Dataset) -> Morphology:
     ISF returned the path of the cell-parameter file in the database and could pick
     ``Loader.json`` instead (spec bug 9); here the cell is stored in the simrun itself, so
     there is exactly one.
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact (its ``section_*`` and ``point_*`` variables).
     """
     return Morphology(
         label=np.asarray(simrun["section_label"].values, dtype=object),
@@ -305,13 +311,25 @@ def synapse_activation_frame(simrun: xr.Dataset, trials: Sequence[int] | slice |
 
 
 def spike_times_frame(simrun: xr.Dataset) -> pd.DataFrame:
-    """Soma spike times in ISF's form: index ``sim_trial_index``, int columns 0..k-1, NaN-padded."""
+    """Soma spike times in ISF's form: index ``sim_trial_index``, int columns 0..k-1, NaN-padded.
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact.
+    """
     st = np.asarray(simrun["spike_times"].values)
     return pd.DataFrame(st, index=pd.Index(np.asarray(simrun["trial"].values).astype(object), name="sim_trial_index"))
 
 
 def voltage_frame(simrun: xr.Dataset) -> pd.DataFrame:
-    """Soma voltage traces in ISF's form: index ``sim_trial_index``, float time columns (ms)."""
+    """Soma voltage traces in ISF's form: index ``sim_trial_index``, float time columns (ms).
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact.
+    """
     return pd.DataFrame(
         np.asarray(simrun["soma_voltage"].values),
         index=pd.Index(np.asarray(simrun["trial"].values).astype(object), name="sim_trial_index"),
@@ -346,14 +364,20 @@ def synaptic_weights(simrun: xr.Dataset, excitatory_celltypes: Sequence[str] | N
                 f"synaptic_weights: 'excitatory_celltypes' disagrees with the simrun for "
                 f"{sorted(stored ^ given)}; the simrun was made with {sorted(stored)} excitatory."
             )
-            raise ValueError(msg)
+            raise ParamError(msg)
     col = simrun.attrs.get("column", "C2")
     return {f"{n}_{col}": float(w) for n, w in zip(names, simrun["celltype_weight"].values, strict=True)}
 
 
 
 def dendritic_recordings(simrun: xr.Dataset) -> dict[str, pd.DataFrame]:
-    """ISF's ``dendritic_recordings``: per site key, the voltage frame of `voltage_frame`'s layout (mV)."""
+    """ISF's ``dendritic_recordings``: per site key, the voltage frame of `voltage_frame`'s layout (mV).
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact.
+    """
     index = pd.Index(np.asarray(simrun["trial"].values).astype(object), name="sim_trial_index")
     time = np.asarray(simrun["time"].values)
     return {str(site): pd.DataFrame(np.asarray(simrun["dendrite_voltage"].isel(rec_site=j).values), index=index, columns=time)
@@ -361,7 +385,13 @@ def dendritic_recordings(simrun: xr.Dataset) -> dict[str, pd.DataFrame]:
 
 
 def dendritic_spike_times(simrun: xr.Dataset) -> dict[str, pd.DataFrame]:
-    """ISF's ``dendritic_spike_times``: per ``'<site>_-30.0'``, spike times (ms) like `spike_times_frame`."""
+    """ISF's ``dendritic_spike_times``: per ``'<site>_-30.0'``, spike times (ms) like `spike_times_frame`.
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact.
+    """
     index = pd.Index(np.asarray(simrun["trial"].values).astype(object), name="sim_trial_index")
     thr = float(simrun.attrs.get("dendrite_spike_threshold_mV", DENDRITE_SPIKE_THRESHOLD_MV))
     return {f"{site}_{thr}": pd.DataFrame(np.asarray(simrun["dendrite_spike_times"].isel(rec_site=j).values), index=index)
