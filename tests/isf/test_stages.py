@@ -87,7 +87,13 @@ def test_bin_size_and_batch_size_are_honoured(built, isf_params, tmp_path):
     coarse = fine["synapse_activation"].isel(time=slice(20, 80)).values.reshape(12, 2, -1, 12, 5).sum(-1)
     # bins [20, 25) ... [75, 80]: equal to summing 1 ms bins, except activations at exactly 80.0 ms
     np.testing.assert_allclose(ann["synapse_activation"].values, coarse, atol=1)
-    assert ann["n_activations_outside"].values.sum() > 0  # times outside [20, 80] ignored and counted
+    # times outside [20, 80] are ignored and counted per trial
+    sim = xr.open_zarr(built / "isf_simrun.zarr")
+    times, row_trial = sim["activation_times"].values, np.repeat(np.arange(12), sim["sa_row_count"].values)
+    outside = np.bincount(row_trial, weights=((times < 20) | (times > 80)).sum(axis=1), minlength=12)
+    np.testing.assert_array_equal(ann["n_activations_outside"].values, outside)
+    assert outside.min() > 0
+    assert ann["batch"].values.tolist() == [0] * 4 + [1] * 4 + [2] * 4
 
 
 def test_catalog_reads_the_artifacts(built):
