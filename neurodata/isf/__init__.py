@@ -1,6 +1,6 @@
 """ISF-style ANN batches: an active L5PT simrun, ISF simrun files and the prepare_ANN_batches capability."""
 
-from ._activity import activity_metrics, simrun_activity_metrics
+from ._activity import IN_VIVO_RANGES, ActivityRange, activity_lines, activity_metrics, simrun_activity_metrics
 from ._activation import (
     EI_LABELS,
     assign_spatial_bins,
@@ -75,11 +75,13 @@ from ._synapses import DEFAULT_CELL_TYPES, SynapseTable, activation_times, cellt
 from ._voltage import max_depolarization_per_ms, max_depolarization_per_ms_dask, max_per_ms, time_groups
 
 __all__ = [
+    "ActivityRange",
     "AnnBatch",
     "Biophysics",
     "DEFAULT_CELL_TYPES",
     "DENDRITE_SPIKE_THRESHOLD_MV",
     "EI_LABELS",
+    "IN_VIVO_RANGES",
     "Injection",
     "IsfSimrun",
     "Morphology",
@@ -91,6 +93,7 @@ __all__ = [
     "SynapseTable",
     "accumulate_batch_rows",
     "activation_times",
+    "activity_lines",
     "activity_metrics",
     "ann_batch_from_rows",
     "ann_batches_metrics",
