@@ -244,3 +244,28 @@ def test_stage_rejects_unknown_cell_type_before_writing(built, isf_params, tmp_p
     with pytest.raises(ValueError, match=r"unknown cell type\(s\) \['L1'\]"):
         STAGES["isf_ann_batches"](p, data_dir=tmp_path, scheduler="synchronous")
     assert not (tmp_path / "ann_batches.zarr").exists()
+
+
+@pytest.mark.parametrize("profile", ["default", "tiny", "seed"])
+def test_every_profile_passes_the_checks(profile):
+    """params.yaml, and with each profile merged in, gives valid params for the three stages."""
+    from pathlib import Path
+
+    import yaml
+
+    from neurodata.params import merge_profile
+
+    root = Path(__file__).resolve().parents[2]
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    if profile != "default":
+        params = merge_profile(params, yaml.safe_load((root / "profiles" / f"{profile}.yaml").read_text()) or {})
+    for name, stage in STAGES.items():
+        checked = stage.check(params[name])
+        assert set(checked) == set(params[name])
+
+
+def test_stage_params_gives_checked_params_with_overrides():
+    p = neurodata.stage_params("isf_simrun", n_trials=3)
+    assert p["n_trials"] == 3 and p["dt_ms"] == 0.025
+    with pytest.raises(ParamError, match="'stimulus_time_ms' parameter of stage isf_simrun must be < t_stop_ms = 300.0 ms"):
+        neurodata.stage_params("isf_simrun", stimulus_time_ms=400.0)
