@@ -143,6 +143,11 @@ def atomic_output(dest: str | Path) -> Iterator[Path]:
     moved into place when the block succeeds, removed if it raises, so a failed stage never
     leaves a half-written file and keeps the previous one.
 
+    Parameters
+    ----------
+    dest : path
+        The output's final path.
+
     Examples
     --------
     >>> import tempfile, pathlib

@@ -113,6 +113,8 @@ def run_stage(
         Artifact folder (default: option ``data_dir``).
     scheduler : str, optional
         Dask scheduler for the stage's parallel work (see :mod:`neurodata.runner`).
+    params_file : path, optional
+        Another params file.
 
     Returns
     -------
@@ -250,6 +252,20 @@ def stage_params(name: str, params_file: str | Path | None = None, **overrides: 
 
     The way to call a family's science with the pipeline's parameters, e.g.
     ``simulate_ei_network(stage_params("ei_network", N_E=400, N_I=100))``.
+
+    Parameters
+    ----------
+    name : str
+        A stage of dvc.yaml.
+    params_file : path, optional
+        Another params file (default: the registry's params.yaml).
+    **overrides
+        Parameter values replacing the file's.
+
+    Raises
+    ------
+    neurodata.ParamError
+        An override (or the file) breaks the stage's spec or rules.
     """
     from . import _registry
     from .params import load_params

@@ -28,7 +28,10 @@ __all__ = [
     "GFRModelReader",
     "NeurodataCatalog",
     "catalog_path",
+    "catalog_root",
     "check_entry",
+    "data_folder",
+    "entry_artifact",
     "entry_names",
     "open_catalog",
 ]
@@ -37,7 +40,13 @@ CATALOG_FILE = "catalog/catalog.yaml"
 
 
 def catalog_path(start: str | Path | None = None) -> Path:
-    """``catalog/catalog.yaml`` of the checkout at or above *start* (default: working directory)."""
+    """``catalog/catalog.yaml`` of the registry at or above *start* (default: working directory).
+
+    Parameters
+    ----------
+    start : path, optional
+        Where to start looking.
+    """
     return Path(project_root(start, required=True)) / CATALOG_FILE  # type: ignore[arg-type]
 
 
@@ -51,7 +60,14 @@ def _unknown_entry(cat: Catalog, name: object) -> UnknownArtifact:
 
 def check_entry(cat: Catalog, name: str) -> Any:
     """The catalog entry (reader description) *name*; else :class:`neurodata.UnknownArtifact`
-    naming the nearest entries."""
+    naming the nearest entries.
+
+    Parameters
+    ----------
+    cat : intake Catalog
+    name : str
+        An entry name.
+    """
     if name not in cat.entries:
         raise _unknown_entry(cat, name)
     return cat.entries[name]
@@ -160,8 +176,33 @@ def open_catalog(path: str | Path | None = None, *, repo: str | Path | None = No
     return cat(**params) if params else cat
 
 
+def entry_artifact(cat: Catalog, name: str) -> str:
+    """The artifact catalog entry *name* reads (``burst_windows_tree`` -> ``burst_windows``).
+
+    Parameters
+    ----------
+    cat : intake Catalog
+    name : str
+        An entry name; else :class:`neurodata.UnknownArtifact`.
+    """
+    entry = check_entry(cat, name)
+    if "artifact" in entry.kwargs:
+        return str(entry.kwargs["artifact"])
+    match = re.search(r"data\((\w+)\)", str(entry.kwargs.get("args", "")))
+    if match and match.group(1) in cat.data:
+        url = str(cat.data[match.group(1)].kwargs.get("url", ""))
+        if url.startswith("neurodata://"):
+            return url.removeprefix("neurodata://")
+    return name
+
+
 def entry_names(cat: Any) -> list[str]:
-    """Names of the catalog's entries, in file order."""
+    """Names of the catalog's entries, in file order.
+
+    Parameters
+    ----------
+    cat : intake Catalog
+    """
     return list(cat.entries)
 
 
@@ -170,18 +211,26 @@ def _local_path(url: str) -> Path:
     return Path(parsed.path if parsed.scheme in ("file", "") else url)
 
 
+def catalog_root(catalog_dir: str | None) -> Path:
+    """The registry a catalog folder (``{CATALOG_DIR}``, a path or ``file://`` URL) belongs to."""
+    return _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
+
+
+def data_folder(catalog_dir: str | None) -> Path:
+    """Where the working tree's artifacts of a catalog are: option ``data_dir``, else the
+    checkout's ``data/``, else (the packaged catalog) ``./data``."""
+    configured = _options.get_options()["data_dir"]
+    root = catalog_root(catalog_dir)
+    return Path(configured) if configured else (root / "data" if is_checkout(root) else _options.data_dir())
+
+
 def _open(artifact: str, *, revision: str, registry: str, catalog_dir: str | None, **kwargs: Any) -> Any:
     """Open *artifact* of the catalog's registry: another repository, a revision, or the working tree."""
     from .store import open_artifact
 
-    if registry:
-        return open_artifact(artifact, rev=revision or None, repo=registry, **kwargs)
-    root = _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
-    if revision:
-        return open_artifact(artifact, rev=revision, repo=root, **kwargs)
-    configured = _options.get_options()["data_dir"]
-    data_dir = configured or (root / "data" if is_checkout(root) else _options.data_dir())
-    return open_artifact(artifact, data_dir=data_dir, **kwargs)
+    if registry or revision:
+        return open_artifact(artifact, rev=revision or None, repo=registry or catalog_root(catalog_dir), **kwargs)
+    return open_artifact(artifact, data_dir=data_folder(catalog_dir), **kwargs)
 
 
 class ArtifactReader(BaseReader):

@@ -278,6 +278,22 @@ def check_params(
     several parameters; every message comes from one generator:
     "The 'p' parameter of stage S must <what>. Got <value> instead."
 
+    Parameters
+    ----------
+    params : mapping or None
+        The parameters (a params.yaml section).
+    spec : mapping of str to Constraint
+        One constraint per parameter; every parameter is required (defaults live in params.yaml).
+    stage : str
+        The stage's name, for messages.
+    rules : sequence of Rule, optional
+        Conditions between parameters.
+
+    Returns
+    -------
+    dict
+        The parameters, normalized (ints as int, floats as float, lists as lists).
+
     Raises
     ------
     neurodata.ParamError
@@ -321,7 +337,15 @@ def _params_file(path: str | Path | None) -> Path:
 
 
 def load_params(stage: str, path: str | Path | None = None) -> dict[str, Any]:
-    """The section *stage* of params.yaml (default: the checkout's)."""
+    """The section *stage* of params.yaml (default: the registry's).
+
+    Parameters
+    ----------
+    stage : str
+        The stage (a top-level key of params.yaml).
+    path : path, optional
+        Another params file.
+    """
     file = _params_file(path)
     with file.open() as fh:
         everything = yaml.safe_load(fh) or {}
@@ -332,7 +356,15 @@ def load_params(stage: str, path: str | Path | None = None) -> dict[str, Any]:
 
 
 def merge_profile(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge a profile's *overrides* into *base* (mappings merge, everything else replaces)."""
+    """Deep-merge a profile's *overrides* into *base* (mappings merge, everything else replaces).
+
+    Parameters
+    ----------
+    base : mapping
+        The parameters (e.g. params.yaml).
+    overrides : mapping
+        A profile's overrides (profiles/<name>.yaml).
+    """
     merged = dict(base)
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):

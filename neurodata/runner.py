@@ -45,6 +45,12 @@ starts a LocalCluster; less runs in-process."""
 def dask_client(scheduler: str | None = None) -> Iterator[Any]:
     """A dask Client for *scheduler* (default: option ``scheduler``), or None for in-process.
 
+    Parameters
+    ----------
+    scheduler : str, optional
+        ``"synchronous"`` (yields None), ``"local"`` or ``"auto"`` (a LocalCluster), or the
+        address of a running scheduler.
+
     ``"local"`` (and ``"auto"`` here) starts ``LocalCluster(n_workers=<cores, at most 4>,
     threads_per_worker=1)`` with worker processes on 127.0.0.1, so numba kernels run truly in
     parallel, and closes it afterwards. No dashboard is served (the scheduler's HTTP endpoint
@@ -111,7 +117,15 @@ def run_sweep(
 
 
 def batches(n: int, size: int) -> list[tuple[int, int]]:
-    """``[(start, stop), ...]`` covering ``range(n)`` in slices of *size* (the last may be shorter)."""
+    """``[(start, stop), ...]`` covering ``range(n)`` in slices of *size* (the last may be shorter).
+
+    Parameters
+    ----------
+    n : int
+        Number of entries.
+    size : int
+        Entries per batch, >= 1.
+    """
     if size < 1:
         msg = f"The batch size must be an int >= 1. Got {size!r} instead."
         raise ValueError(msg)
@@ -173,6 +187,10 @@ def write_batches(
     encoding : mapping, optional
         Per-variable (``"<node>/<var>"`` for trees) encodings; the chunk along *dim* is
         forced to *batch_size*, so region writes never share a chunk.
+    scheduler : str, optional
+        See the module docstring; default: option ``scheduler``.
+    desc : str, optional
+        Label of the progress bar.
     validate_in_batches : bool, default False
         Validate the filled store one batch at a time (memory bounded by a batch).
 

@@ -27,6 +27,7 @@ from ._exceptions import SchemaViolation
 from ._paths import project_root
 
 __all__ = [
+    "UNITS",
     "Contract",
     "compile_contract",
     "contracts_dir",
@@ -37,6 +38,29 @@ __all__ = [
     "validate",
 ]
 
+#: The unit vocabulary of the contracts: one spelling per unit (UDUNITS-like, ASCII).
+UNITS: dict[str, str] = {
+    "1": "dimensionless: counts, ids, labels, flags, fractions",
+    "s": "second",
+    "ms": "millisecond",
+    "step": "simulation time step (BrainGrid: 0.1 ms)",
+    "Hz": "per second (firing rate)",
+    "1/ms": "per millisecond (firing rate, spikes/ms)",
+    "V": "volt",
+    "mV": "millivolt",
+    "pA": "picoampere",
+    "pA ms": "picoampere times millisecond (charge)",
+    "pA/ms": "picoampere per millisecond (current slope)",
+    "nS": "nanosiemens",
+    "pF": "picofarad",
+    "MOhm": "megaohm",
+    "mV/pA": "millivolt per picoampere",
+    "Hz/pA": "hertz per picoampere (f-I slope)",
+    "um": "micrometre",
+    "grid_unit": "BrainGrid lattice spacing",
+    "spike": "number of spikes (window size)",
+}
+
 _CHECKS: dict[str, Callable[..., Any]] = {}
 _BUILTIN_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin", "str_matches", "str_startswith")
 _STRING_DTYPES = ("str", "string")
@@ -45,8 +69,15 @@ _STRING_DTYPES = ("str", "string")
 def register_check(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a named custom check usable in contracts as ``checks: {<name>: {kwargs}}``.
 
-    The function takes the DataArray and the contract's keyword arguments and returns a
-    bool (or a boolean DataArray, all of which must be true).
+    Parameters
+    ----------
+    name : str
+        The check's name in contracts.
+
+    Returns
+    -------
+    A decorator over ``fn(da, **kwargs) -> bool`` (or a boolean DataArray, all of which must
+    be true).
     """
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,7 +193,15 @@ def _load_contract_cached(path: Path, mtime: float) -> Contract:
 
 
 def load_contract(artifact: str, schema_dir: str | Path | None = None) -> Contract:
-    """Read the contract of *artifact* from ``schemas/<artifact>.yaml``."""
+    """Read the contract of *artifact* from ``schemas/<artifact>.yaml``.
+
+    Parameters
+    ----------
+    artifact : str
+        The artifact.
+    schema_dir : path, optional
+        Default: :func:`contracts_dir`.
+    """
     folder = Path(schema_dir) if schema_dir is not None else contracts_dir()
     path = folder / f"{artifact}.yaml"
     if not path.is_file():
@@ -205,7 +244,16 @@ def _dtype(spec: Mapping[str, Any]) -> str | None:
 def compile_contract(body: Mapping[str, Any], owner: str) -> tuple[Any, dict[int, str]]:
     """Compile one dataset contract into a ``pandera.xarray.DatasetSchema``.
 
-    Returns the schema and a map from check id to the contract's rule label.
+    Parameters
+    ----------
+    body : mapping
+        One dataset's contract (dims, coords, data_vars, attrs, strict).
+    owner : str
+        Its name in messages (``<artifact>`` or ``<artifact>/<node>``).
+
+    Returns
+    -------
+    The schema, and a map from check id to the contract's rule label.
     """
     import pandera.xarray as pxr
 
@@ -393,6 +441,8 @@ def validate(
         numpy- or dask-backed; values are checked in both cases.
     artifact : str
         Name of the contract, ``schemas/<artifact>.yaml``.
+    schema_dir : path, optional
+        Default: :func:`contracts_dir`.
     slices : (dim, size), optional
         Check the data *size* entries along *dim* at a time, so that validating a large
         dask-backed store holds one slice in memory, not the whole array. Coordinates along

@@ -47,6 +47,13 @@ def seed_sequence(seed: int, *stream: int) -> np.random.SeedSequence:
 def rng(seed: int, *stream: int) -> np.random.Generator:
     """A numpy ``Generator`` for one stream of a run seeded with *seed* (see :func:`seed_sequence`).
 
+    Parameters
+    ----------
+    seed : int
+        The run's seed, >= 0.
+    *stream : int
+        The stream's path of child indices.
+
     Examples
     --------
     >>> bool(rng(7).integers(10**9) == np.random.default_rng(7).integers(10**9))

@@ -69,7 +69,13 @@ warnings.filterwarnings("ignore", message="Consolidated metadata is currently no
 
 
 def known_artifacts() -> list[str]:
-    """Every artifact name: one per contract in ``schemas/``."""
+    """Every artifact name: one per contract in ``schemas/``.
+
+    Returns
+    -------
+    list of str
+        Sorted artifact names.
+    """
     from .schemas import contracts_dir
 
     return sorted(p.stem for p in contracts_dir().glob("*.yaml"))
@@ -77,7 +83,13 @@ def known_artifacts() -> list[str]:
 
 def check_artifact_name(name: str) -> str:
     """Return *name* if it is an artifact; else raise :class:`neurodata.UnknownArtifact` with
-    the nearest names (a name is never a path: it cannot leave the data folder)."""
+    the nearest names (a name is never a path: it cannot leave the data folder).
+
+    Parameters
+    ----------
+    name : str
+        A name to check against :func:`known_artifacts`.
+    """
     known = known_artifacts()
     if isinstance(name, str) and _NAME.fullmatch(name) and name in known:
         return name
@@ -88,7 +100,15 @@ def check_artifact_name(name: str) -> str:
 
 
 def artifact_path(name: str, data_dir: str | Path | None = None) -> Path:
-    """Path of the Zarr store of artifact *name*: ``<data_dir>/<name>.zarr``."""
+    """Path of the Zarr store of artifact *name*: ``<data_dir>/<name>.zarr``.
+
+    Parameters
+    ----------
+    name : str
+        An artifact name (a lowercase identifier; never a path).
+    data_dir : path, optional
+        Default: option ``data_dir``.
+    """
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         msg = f"Artifact names are lowercase identifiers such as 'adex_we_sweep'. Got {name!r}."
         raise UnknownArtifact(msg)
@@ -96,14 +116,28 @@ def artifact_path(name: str, data_dir: str | Path | None = None) -> Path:
 
 
 def is_built(name: str, data_dir: str | Path | None = None) -> bool:
-    """Whether artifact *name* has a store (``zarr.json`` at its root)."""
+    """Whether artifact *name* has a store (``zarr.json`` at its root).
+
+    Parameters
+    ----------
+    name : str
+        An artifact name.
+    data_dir : path, optional
+        Default: option ``data_dir``.
+    """
     path = artifact_path(name, data_dir)
     recover(path)
     return (path / "zarr.json").is_file()
 
 
 def build_hint(name: str) -> str:
-    """How to build artifact *name*: the stage of dvc.yaml that writes it."""
+    """How to build artifact *name*: the stage of dvc.yaml that writes it.
+
+    Parameters
+    ----------
+    name : str
+        An artifact name.
+    """
     from ._pipeline import producer
 
     stage = producer(name)
@@ -140,6 +174,15 @@ def provenance(name: str, *, params: Mapping[str, Any], seeds: Any) -> dict[str,
     artifact no stage of ``dvc.yaml`` writes), ``stage_params`` and ``seeds`` as JSON,
     ``schema`` and ``schema_version``. No wall-clock time and no git commit: the same code and
     params give byte-identical stores.
+
+    Parameters
+    ----------
+    name : str
+        The artifact.
+    params : mapping
+        The stage's checked parameters.
+    seeds : mapping or None
+        The seeding parameters and their values (:func:`neurodata.seeds.seed_record`).
     """
     from ._pipeline import producer
     from .schemas import load_contract
@@ -272,8 +315,13 @@ def _tree_encoding(
 
 def _finish(path: Path, attrs: Mapping[str, Any]) -> None:
     """Stamp the provenance, consolidate the metadata, write the manifest (in that order:
-    the manifest covers the final metadata)."""
+    the manifest covers the final metadata). Partial chunk files that a task killed while
+    writing left behind (zarr writes ``<chunk>.<uuid>.partial``, then renames) are removed
+    first: the task that was retried wrote the chunk itself."""
     import zarr
+
+    for partial in Path(path).rglob("*.partial"):
+        partial.unlink(missing_ok=True)
 
     group = zarr.open_group(str(path), mode="r+")
     group.attrs.update(dict(attrs))
@@ -429,6 +477,10 @@ def verify_artifact(name: str, *, data_dir: str | Path | None = None, deep: bool
 
     Parameters
     ----------
+    name : str
+        An artifact name.
+    data_dir : path, optional
+        Default: option ``data_dir``.
     deep : bool, default True
         Check every chunk's CRC-32C; False checks presence and sizes of chunks (metadata is
         always checked in full).
@@ -440,14 +492,17 @@ def verify_artifact(name: str, *, data_dir: str | Path | None = None, deep: bool
     return verify_store(path, artifact=name, deep=deep)
 
 
-def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, chunks: Any, consolidated: bool) -> Any:
-    """Open *name* as built at *rev* of *repo* (a path or git URL; default: this checkout) through DVC."""
+def _dvc_mapper(name: str, *, rev: str | None, repo: str | Path | None, catalog_dir: str | None = None) -> Any:
+    """The fsspec mapper of *name* as built at *rev* of *repo* (a path or git URL; default: the
+    checkout of *catalog_dir*, or this one), through DVC's filesystem."""
     from dvc.api import DVCFileSystem
-
-    from ._verified_store import open_remote
 
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         check_artifact_name(name)
+    if repo is None and catalog_dir:
+        from .catalog import catalog_root
+
+        repo = catalog_root(catalog_dir)
     where = str(repo) if repo is not None else str(project_root(required=True))
     fs = DVCFileSystem(where, rev=rev or None)
     relative = f"data/{name}.zarr"
@@ -457,7 +512,14 @@ def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, ch
         msg = (f"Artifact {name!r} was not built (or not tracked by DVC) at revision {rev or 'HEAD'!r} of {where}. "
                f"Artifacts there: {built}.")
         raise ArtifactNotBuilt(msg)
-    store = open_remote(fs.get_mapper(relative), artifact=name)
+    return fs.get_mapper(relative)
+
+
+def _open_at_revision(name: str, *, rev: str | None, repo: str | Path | None, chunks: Any, consolidated: bool) -> Any:
+    """Open *name* as built at *rev* of *repo* through DVC (see :func:`_dvc_mapper`)."""
+    from ._verified_store import open_remote
+
+    store = open_remote(_dvc_mapper(name, rev=rev, repo=repo), artifact=name)
     return _open_store(store, chunks=chunks, consolidated=consolidated)
 
 
@@ -526,7 +588,15 @@ def open_artifact(
 
 
 def load_artifact(name: str, **kwargs: Any) -> xr.Dataset | xr.DataTree:
-    """Like :func:`open_artifact`, but read into memory and close the store."""
+    """Like :func:`open_artifact`, but read into memory and close the store.
+
+    Parameters
+    ----------
+    name : str
+        An artifact name.
+    **kwargs
+        As for :func:`open_artifact` (``data_dir``, ``rev``, ``repo``, ``verify``, ...).
+    """
     obj = open_artifact(name, **kwargs)
     loaded = obj.load()
     obj.close()
@@ -534,7 +604,13 @@ def load_artifact(name: str, **kwargs: Any) -> xr.Dataset | xr.DataTree:
 
 
 def store_size(path: str | Path) -> tuple[int, int]:
-    """Total bytes and number of files of a store on disk."""
+    """Total bytes and number of files of a store on disk.
+
+    Parameters
+    ----------
+    path : path
+        A store (or any folder).
+    """
     total = files = 0
     for dirpath, _, filenames in os.walk(path):
         for fn in filenames:

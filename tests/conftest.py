@@ -51,19 +51,16 @@ def sweep():
     """Factory of a valid adex_we_sweep-shaped dataset."""
 
     def sweep(n_we: int = 3, n_seed: int = 2) -> xr.Dataset:
-        """A valid adex_we_sweep-shaped dataset."""
+        """A valid adex_we_sweep-shaped dataset, labelled from its contract."""
+        from neurodata.schemas import label
+
         shape = (n_we, n_seed)
-        return xr.Dataset(
-            {
-                "median_vm": (("we", "seed"), np.full(shape, -60.0), {"units": "mV", "long_name": "median Vm"}),
-                "output_rate": (("we", "seed"), np.ones(shape), {"units": "Hz", "long_name": "rate"}),
-            },
-            coords={
-                "we": ("we", np.linspace(0, 0.03, n_we), {"units": "nS", "long_name": "weight"}),
-                "seed": ("seed", np.arange(n_seed), {"long_name": "seed"}),
-            },
+        ds = xr.Dataset(
+            {"median_vm": (("we", "seed"), np.full(shape, -60.0)), "output_rate": (("we", "seed"), np.ones(shape))},
+            coords={"we": ("we", np.linspace(0, 0.03, n_we)), "seed": ("seed", np.arange(n_seed))},
             attrs={"N": 10, "T_s": 1.0},
         )
+        return label(ds, "adex_we_sweep")
 
     return sweep
 

@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 
 from neurodata import _atomic
+from neurodata.schemas import label
 from neurodata.store import load_artifact, write_artifact
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,26 +55,26 @@ elif fault == "while-writing":         # killed in the middle of writing the tem
 
 we = np.linspace(0, 0.03, n_we)
 ds = xr.Dataset(
-    {"median_vm": (("we", "seed"), np.full((n_we, 2), -60.0), {"units": "mV", "long_name": "m"}),
-     "output_rate": (("we", "seed"), np.full((n_we, 2), float(n_we)), {"units": "Hz", "long_name": "r"})},
-    coords={"we": ("we", we, {"units": "nS", "long_name": "w"}), "seed": ("seed", np.arange(2), {"long_name": "s"})},
+    {"median_vm": (("we", "seed"), np.full((n_we, 2), -60.0)),
+     "output_rate": (("we", "seed"), np.full((n_we, 2), float(n_we)))},
+    coords={"we": ("we", we), "seed": ("seed", np.arange(2))},
     attrs={"N": n_we, "T_s": 1.0},
 )
-neurodata.write_artifact(ds, "adex_we_sweep", params={"n": n_we}, data_dir=data_dir)
+neurodata.write_artifact(neurodata.schemas.label(ds, "adex_we_sweep"), "adex_we_sweep", params={"n": n_we}, data_dir=data_dir)
 print("done", flush=True)
 """
 
 
 def sweep(n_we: int) -> xr.Dataset:
-    return xr.Dataset(
+    return label(xr.Dataset(
         {
-            "median_vm": (("we", "seed"), np.full((n_we, 2), -60.0), {"units": "mV", "long_name": "m"}),
-            "output_rate": (("we", "seed"), np.full((n_we, 2), float(n_we)), {"units": "Hz", "long_name": "r"}),
+            "median_vm": (("we", "seed"), np.full((n_we, 2), -60.0)),
+            "output_rate": (("we", "seed"), np.full((n_we, 2), float(n_we))),
         },
-        coords={"we": ("we", np.linspace(0, 0.03, n_we), {"units": "nS", "long_name": "w"}),
-                "seed": ("seed", np.arange(2), {"long_name": "s"})},
+        coords={"we": ("we", np.linspace(0, 0.03, n_we)),
+                "seed": ("seed", np.arange(2))},
         attrs={"N": n_we, "T_s": 1.0},
-    )
+    ), "adex_we_sweep")
 
 
 def start_writer(tmp_path: Path, data_dir: Path, n_we: int, fault: str) -> subprocess.Popen:

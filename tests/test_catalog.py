@@ -11,7 +11,7 @@ import yaml
 
 import neurodata
 from neurodata.adex.stages import we_sweep
-from neurodata.catalog import catalog_path
+from neurodata.catalog import catalog_path, entry_artifact
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,13 +31,13 @@ def test_every_entry_has_description_dims_units_and_a_contract():
         assert isinstance(meta.get("units"), dict), name
         if entry.output_instance.startswith("xarray:"):
             assert meta.get("dims"), name
-        artifact = entry.kwargs["artifact"]
+        artifact = entry_artifact(cat, name)
         assert (REPO / "schemas" / f"{artifact}.yaml").is_file(), name
 
 
 def test_every_contract_and_dvc_output_has_a_catalog_entry():
     cat = neurodata.open_catalog()
-    artifacts = {entry.kwargs["artifact"] for entry in cat.entries.values()}
+    artifacts = {entry_artifact(cat, name) for name in cat.entries}
     contracts = {p.stem for p in (REPO / "schemas").glob("*.yaml")}
     assert contracts <= artifacts
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]

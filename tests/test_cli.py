@@ -86,22 +86,33 @@ def test_describe_of_unbuilt_artifact_says_how_to_build(data_dir, capsys):
     assert "is not built" in err and "`dvc repro adex_rate_match`" in err
 
 
-def test_profile_merges_overrides(tmp_path, capsys):
-    from neurodata.cli.profile import apply_profile
+def test_a_profile_runs_as_a_dvc_experiment_of_its_overrides(tmp_path):
+    from neurodata.cli.profile import experiment_command
 
-    params = tmp_path / "params.yaml"
-    params.write_text("a: {x: 1, y: [1, 2]}\nb: {z: 3}\n")
+    (tmp_path / "params.yaml").write_text("a: {x: 1, y: [1, 2], name: p}  # units stay\nb: {z: 3}\n")
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    (profiles / "small.yaml").write_text("a: {y: [5]}\n")
-    apply_profile("small", params, profiles)
-    import yaml
-
-    assert yaml.safe_load(params.read_text()) == {"a": {"x": 1, "y": [5]}, "b": {"z": 3}}
+    (profiles / "small.yaml").write_text("a: {y: [5, 6], name: q, x: null}\n")
+    assert experiment_command("small", tmp_path, queue=True) == [
+        "dvc", "exp", "run", "--name", "small", "--queue",
+        "--set-param", "a.y=[5,6]", "--set-param", 'a.name="q"', "--set-param", "a.x=null"]
     (profiles / "bad.yaml").write_text("c: {y: 1}\n")
-    with pytest.raises(ParamError, match=r"overrides sections \['c'\]"):
-        apply_profile("bad", params, profiles)
-    with pytest.raises(UnknownName, match=r"No profile 'huge'. Profiles: \['bad', 'small'\]"):
-        apply_profile("huge", params, profiles)
+    with pytest.raises(ParamError, match=r"overrides section 'c', which params.yaml does not have"):
+        experiment_command("bad", tmp_path)
+    (profiles / "badkey.yaml").write_text("a: {w: 1}\n")
+    with pytest.raises(ParamError, match=r"overrides a.w, which params.yaml does not have"):
+        experiment_command("badkey", tmp_path)
+    with pytest.raises(UnknownName, match=r"No profile 'huge'. Profiles: \['bad', 'badkey', 'small'\]"):
+        experiment_command("huge", tmp_path)
     with pytest.raises(UnknownName, match=r"No profile '../small'"):  # a name, never a path
-        apply_profile("../small", params, profiles)
+        experiment_command("../small", tmp_path)
+
+
+def test_every_profile_overrides_only_what_params_yaml_has():
+    from pathlib import Path
+
+    from neurodata.cli.profile import profile_overrides
+
+    root = Path(__file__).resolve().parent.parent
+    for profile in (root / "profiles").glob("*.yaml"):
+        assert profile_overrides(profile.stem, root)

@@ -23,14 +23,14 @@ builds = int(sys.argv[1])
 for build in range(1, builds + 1):
     n_we = 4 if build % 2 else 3          # the shape changes with every build
     ds = xr.Dataset(
-        {"median_vm": (("we", "seed"), np.full((n_we, 5), -float(build)), {"units": "mV", "long_name": "m"}),
-         "output_rate": (("we", "seed"), np.full((n_we, 5), float(build)), {"units": "Hz", "long_name": "r"})},
-        coords={"we": ("we", np.arange(n_we) * 0.01, {"units": "nS", "long_name": "w"}),
-                "seed": ("seed", np.arange(5), {"long_name": "s"})},
+        {"median_vm": (("we", "seed"), np.full((n_we, 5), -float(build))),
+         "output_rate": (("we", "seed"), np.full((n_we, 5), float(build)))},
+        coords={"we": ("we", np.arange(n_we) * 0.01),
+                "seed": ("seed", np.arange(5))},
         attrs={"N": build, "T_s": 1.0},
     )
     # one chunk per row: a read of one build is many chunk reads, so a rebuild can land in between
-    neurodata.write_artifact(ds, "adex_we_sweep", params={"build": build},
+    neurodata.write_artifact(neurodata.schemas.label(ds, "adex_we_sweep"), "adex_we_sweep", params={"build": build},
                              encoding={"median_vm": {"chunks": (1, 5)}, "output_rate": {"chunks": (1, 5)}})
 """
 

@@ -24,13 +24,15 @@ def chunk_hashes(store: Path) -> dict[str, str]:
 
 def test_write_then_read_round_trips_with_provenance(data_dir, sweep):
     ds = sweep()
-    path = write_artifact(ds, "adex_we_sweep", params={"N": 10, "we": [0.0]}, seeds=[0, 1])
+    path = write_artifact(ds, "adex_we_sweep", params={"N": 10, "we": [0.0]}, seeds={"seeds": [0, 1]})
     assert path == data_dir / "adex_we_sweep.zarr"
     back = load_artifact("adex_we_sweep")
     xr.testing.assert_equal(back, ds)
     attrs = back.attrs
     assert json.loads(attrs["stage_params"]) == {"N": 10, "we": [0.0]}
-    assert json.loads(attrs["seeds"]) == [0, 1]
+    assert json.loads(attrs["seeds"]) == {"seeds": [0, 1]}
+    with pytest.raises(TypeError, match="seeds must be None or a mapping"):  # one shape for every family
+        write_artifact(ds, "adex_we_sweep", params={}, seeds=[0, 1])
     assert attrs["schema"] == "schemas/adex_we_sweep.yaml" and attrs["schema_version"] == 1
     from neurodata._code import code_digest, import_closure
 

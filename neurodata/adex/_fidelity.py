@@ -70,6 +70,7 @@ def _has_seed_config(ds: xr.Dataset) -> bool:
 def _has_seed_rate_match_config(match: xr.Dataset) -> bool:
     """T, target and seeds of the seed's root finding (seeds read from the provenance attr)."""
     seeds = json.loads(match.attrs.get("seeds", "null"))
+    seeds = seeds.get("seeds") if isinstance(seeds, dict) else seeds
     return (
         float(match.attrs.get("T_s", -1)) == SEED_CONFIG["T_s"]
         and float(match.attrs.get("dt_ms", SEED_CONFIG["dt_ms"])) == SEED_CONFIG["dt_ms"]
@@ -84,6 +85,11 @@ def compare_per_seed(sweep: xr.Dataset) -> pd.DataFrame:
     Empty unless *sweep* has the seed's N, T and dt. Columns: ``we_pS``, ``seed``, the seed's
     ``median_vm_mV`` and ``output_rate_Hz``, ours ``median_vm`` and ``output_rate``,
     ``rate_diff`` [Hz], ``vm_diff`` [mV] and ``match`` (rates equal, Vm within 1e-9 mV).
+
+    Parameters
+    ----------
+    sweep : xarray.Dataset
+        The ``adex_we_sweep`` artifact (or a Dataset of its shape).
     """
     ours = pd.DataFrame(
         {
@@ -104,6 +110,11 @@ def compare_per_seed(sweep: xr.Dataset) -> pd.DataFrame:
 
 def seed_table_agreement(sweep: xr.Dataset) -> dict[str, float]:
     """Metric of stage ``adex_we_sweep``: agreement with the seed's 180 per-seed results.
+
+    Parameters
+    ----------
+    sweep : xarray.Dataset
+        The ``adex_we_sweep`` artifact (or a Dataset of its shape).
 
     Returns
     -------
@@ -129,6 +140,11 @@ def compare_we_sweep(sweep: xr.Dataset) -> pd.DataFrame:
 
     Rate: within 10 % or 0.5 Hz of the seed (the larger); median Vm within 0.5 mV.
     Only the we values present in both are compared, and none unless N, T and dt are the seed's.
+
+    Parameters
+    ----------
+    sweep : xarray.Dataset
+        The ``adex_we_sweep`` artifact (or a Dataset of its shape).
     """
     ours = pd.DataFrame(
         {
@@ -150,6 +166,11 @@ def compare_rate_match(match: xr.Dataset) -> pd.DataFrame:
     and whether it equals the root the seed printed to every printed digit (``digits_match``).
 
     Empty unless T, dt, the target rate and the seeds (if recorded) are the seed's.
+
+    Parameters
+    ----------
+    match : xarray.Dataset
+        The ``adex_rate_match`` artifact (or a Dataset of its shape).
     """
     ours = pd.DataFrame(
         {
@@ -173,6 +194,11 @@ def compare_rate_match(match: xr.Dataset) -> pd.DataFrame:
 
 def rate_match_agreement(match: xr.Dataset) -> dict[str, float]:
     """Metric of stage ``adex_rate_match``: agreement with the seed's roots per N.
+
+    Parameters
+    ----------
+    match : xarray.Dataset
+        The ``adex_rate_match`` artifact (or a Dataset of its shape).
 
     Returns
     -------
@@ -208,6 +234,11 @@ def compare_expectation(expectation: xr.Dataset) -> pd.DataFrame:
     (``seed_rate``, ``seed_vm``), ``seed_block_predicted`` (the rate expected of seeds 0..9
     given the input rates they drew) and ``vm_ok`` (median Vm within 0.5 mV of the table).
     ``judged`` is False below 100 seeds and where there is no reference.
+
+    Parameters
+    ----------
+    expectation : xarray.Dataset
+        The ``adex_expectation`` artifact (or a Dataset of its shape).
     """
     table = expectation_table(expectation)
     seed_config = _has_seed_config(expectation)
@@ -235,6 +266,11 @@ def _key(we_pS: float) -> str:
 
 def expectation_agreement(expectation: xr.Dataset) -> dict[str, float]:
     """Metric of stage ``adex_expectation``: the model's expectation per w_e against the reference.
+
+    Parameters
+    ----------
+    expectation : xarray.Dataset
+        The ``adex_expectation`` artifact (or a Dataset of its shape).
 
     Returns
     -------

@@ -73,6 +73,15 @@ def draw_input_rates(N: int, rng: np.random.Generator, params: AdExParams = AdEx
     """Per-input Poisson rates [Hz], shape (N,): lognormal with mean 4 Hz and var(log r) = 0.6.
 
     The first N_e entries are the excitatory inputs.
+
+    Parameters
+    ----------
+    N : int
+        Number of inputs.
+    rng : numpy.random.Generator
+        The stream to draw from.
+    params : AdExParams, optional
+        The model constants (default: the seed's).
     """
     mu, sigma = log_rate_moments(params)
     return rng.lognormal(mean=mu, sigma=sigma, size=N)
@@ -83,6 +92,17 @@ def input_rate_sums(N: int, seed: int, *, rng: str = "numpy", params: AdExParams
 
     Their expectations are N_e and N_i times the mean input rate (4 Hz); a seed's deviation
     from them explains most of its deviation in output rate.
+
+    Parameters
+    ----------
+    N : int
+        Number of inputs.
+    seed : int
+        The simulation's seed.
+    rng : {"numpy", "julia"}, default "numpy"
+        The random stream.
+    params : AdExParams, optional
+        The model constants (default: the seed's).
     """
     _check_stream(rng)
     if rng == "julia":

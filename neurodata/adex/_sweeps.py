@@ -16,7 +16,23 @@ PS_PER_NS = 1000.0
 
 
 def we_sweep_slice(we_nS: float, *, N: int, T: float, dt: float, seeds: list[int], rng: str = "numpy") -> xr.Dataset:
-    """Median Vm and output rate for one w_e over all *seeds*: dims (we=1, seed)."""
+    """Median Vm and output rate for one w_e over all *seeds*: dims (we=1, seed).
+
+    Parameters
+    ----------
+    we_nS : float
+        Excitatory weight [nS].
+    N : int
+        Number of Poisson inputs.
+    T : float
+        Simulated time per run [s].
+    dt : float
+        Forward-Euler step [ms].
+    seeds : list of int
+        One simulation per seed.
+    rng : {"numpy", "julia"}, default "numpy"
+        The random stream.
+    """
     results = [simulate(N, T, we_nS, seed, dt=dt, rng=rng) for seed in seeds]
     return xr.Dataset(
         {
@@ -33,6 +49,21 @@ def mean_rate(N: int, we_nS: float, *, T: float, dt: float, seeds: list[int], rn
     With the Julia stream the rates are summed one after the other and then divided, as
     the seed's ``avg_spikerate`` does: a root finder that meets a mean of exactly the
     target stops there, so the mean must round as the seed's did.
+
+    Parameters
+    ----------
+    N : int
+        Number of Poisson inputs.
+    we_nS : float
+        Excitatory weight [nS].
+    T : float
+        Simulated time per run [s].
+    dt : float
+        Forward-Euler step [ms].
+    seeds : list of int
+        One simulation per seed.
+    rng : {"numpy", "julia"}, default "numpy"
+        The random stream.
     """
     rates = [simulate(N, T, we_nS, seed, dt=dt, record=False, rng=rng).output_rate for seed in seeds]
     if rng == "julia":
@@ -44,7 +75,17 @@ def mean_rate(N: int, we_nS: float, *, T: float, dt: float, seeds: list[int], rn
 
 
 def initial_guess(N: int, *, w0_ref_pS: float = 15.0, N_ref: int = 6500) -> float:
-    """The seed's initial guess w0(N) = 15 pS * 6500 / N, in nS."""
+    """The seed's initial guess w0(N) = 15 pS * 6500 / N, in nS.
+
+    Parameters
+    ----------
+    N : int
+        Number of Poisson inputs.
+    w0_ref_pS : float, default 15.0
+        The guess at *N_ref* [pS].
+    N_ref : int, default 6500
+        The number of inputs *w0_ref_pS* belongs to.
+    """
     return w0_ref_pS * N_ref / N / PS_PER_NS
 
 
@@ -78,6 +119,23 @@ def match_rate(
     w0 = :func:`initial_guess`. The same seeds are used at every w_e (common random
     numbers), so the mean rate is a deterministic function of w_e. *rng* is the random
     stream of :func:`simulate`.
+
+    Parameters
+    ----------
+    N : int
+        Number of Poisson inputs.
+    target_rate : float
+        The output rate to reach [Hz].
+    T : float
+        Simulated time per run [s].
+    dt : float
+        Forward-Euler step [ms].
+    seeds : list of int
+        One simulation per seed.
+    rng : {"numpy", "julia"}, default "numpy"
+        The random stream.
+    w0_ref_pS, N_ref : float, int
+        The initial guess is ``w0_ref_pS * N_ref / N`` [pS] (:func:`initial_guess`).
 
     Raises
     ------

@@ -207,7 +207,7 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
         for w in p["windows"]
         for var in ("temporal", "x", "y", "neuron")
     }
-    outputs = [write_artifact(tree, "burst_windows", params=p, seeds=[p["seed"]], data_dir=data_dir, encoding=encoding)]
+    outputs = [write_artifact(tree, "burst_windows", params=p, seeds={"seed": p["seed"]}, data_dir=data_dir, encoding=encoding)]
     dest = data_dir / TRAIN_DATA_DIR  # always rewritten, so no export survives from an earlier run
     with atomic_output(dest) as tmp:
         tmp.mkdir()
@@ -228,7 +228,7 @@ def baselines_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str
     ds = window_baselines(windows, seed=p["seed"])
     windows.close()
     ds.attrs["source"] = "burst_windows"
-    return [write_artifact(ds, "braingrid_baselines", params=p, seeds=[p["seed"]], data_dir=data_dir)]
+    return [write_artifact(ds, "braingrid_baselines", params=p, seeds={"seed": p["seed"]}, data_dir=data_dir)]
 
 
 def baseline_report(data_dir: str | Path | None = None) -> str:

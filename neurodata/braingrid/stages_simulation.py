@@ -187,7 +187,7 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    prov = provenance(ARTIFACT, params=p, seeds=[p["seed"]])
+    prov = provenance(ARTIFACT, params=p, seeds={"seed": p["seed"]})
     attrs = {key: prov[key] for key in ("neurodata_version", "stage", "code_sha256", "stage_params", "seeds") if key in prov}
     attrs.update({
         "generator": "neurodata.braingrid.simulate_growth_network",
@@ -204,7 +204,7 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
         summary = simulation_summary(sim, check)
         summary.attrs["h5_sha256"] = file_sha256(tmp)
         # the summary validates and lands first; the checked HDF5 follows by rename
-        store = write_artifact(summary, ARTIFACT, params=p, seeds=[p["seed"]], data_dir=data_dir)
+        store = write_artifact(summary, ARTIFACT, params=p, seeds={"seed": p["seed"]}, data_dir=data_dir)
     return [dest, store]
 
 

@@ -26,10 +26,3 @@ def human_size(nbytes: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} TiB"
-
-
-def entry_artifact(cat: Any, entry: str) -> str:
-    """The artifact a catalog entry reads; an unknown entry is :class:`neurodata.UnknownArtifact`."""
-    from ..catalog import check_entry
-
-    return check_entry(cat, entry).kwargs.get("artifact", entry)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-import xarray as xr
 
-from ..catalog import check_entry, open_catalog
-from ..store import open_artifact
 from ._common import add_data_dir, data_dir
 
 _PROVENANCE = ("neurodata_version", "stage", "code_sha256", "schema", "schema_version", "seeds", "stage_params")
@@ -33,9 +30,13 @@ def _describe_dataset(ds: xr.Dataset, indent: str = "  ") -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import xarray as xr
+    from ..catalog import check_entry, entry_artifact, open_catalog
+    from ..store import open_artifact
+
     cat = open_catalog()
     entry = check_entry(cat, args.entry)
-    artifact = entry.kwargs.get("artifact", args.entry)
+    artifact = entry_artifact(cat, args.entry)
     obj = open_artifact(artifact, data_dir=data_dir(args))
     meta = entry.metadata or {}
     print(f"{args.entry}: {meta.get('description', '').strip()}")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..nwb import EXPORTABLE, export_nwb
 from ._common import add_data_dir, human_size
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export-nwb", help="write a spike artifact as an NWB file", description=__doc__)
-    parser.add_argument("entry", help=f"the spike artifact to export: {', '.join(EXPORTABLE)}")
+    parser.add_argument("entry", help="the spike artifact to export (ei_spikes, braingrid_spikes)")
     parser.add_argument("-o", "--output", type=Path, default=None, help="NWB file to write (default: ./ENTRY.nwb)")
     parser.add_argument("--rev", default=None, help="git revision to read the artifact at (through DVC)")
     parser.add_argument("--experimenter", action="append", default=None, help="'Last, First' (repeatable)")
@@ -22,6 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..nwb import export_nwb
+
     output = args.output if args.output is not None else Path(f"{args.entry}.nwb")
     path = export_nwb(
         args.entry,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..catalog import open_catalog
-from ..store import artifact_path, is_built, store_size
 from ._common import add_data_dir, data_dir, human_size
 
 
@@ -16,12 +14,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalog import entry_artifact, open_catalog
+    from ..store import artifact_path, is_built, store_size
+
     cat = open_catalog()
     folder = data_dir(args)
     rows = [("entry", "family", "dims", "built", "size", "files")]
     for name, entry in cat.entries.items():
         meta = entry.metadata or {}
-        artifact = entry.kwargs.get("artifact", name)
+        artifact = entry_artifact(cat, name)
         built = is_built(artifact, folder)
         size, files = store_size(artifact_path(artifact, folder)) if built else (0, 0)
         dims = ", ".join(meta.get("dims", [])) or "-"

@@ -6,10 +6,8 @@ import argparse
 from pathlib import Path
 
 from .. import _registry
-from ..catalog import open_catalog
-from ..store import open_artifact
 from .._exceptions import UnknownName
-from ._common import add_data_dir, data_dir, entry_artifact
+from ._common import add_data_dir, data_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +19,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalog import entry_artifact, open_catalog
+    from ..store import open_artifact
+
     import matplotlib
 
     matplotlib.use("Agg")

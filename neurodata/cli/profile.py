@@ -1,50 +1,92 @@
-"""``neurodata profile NAME``: rewrite params.yaml with a profile's overrides (profiles/NAME.yaml).
+"""``neurodata profile NAME``: run the pipeline on a profile (profiles/NAME.yaml) as a DVC experiment.
 
-`git checkout params.yaml` returns to the default profile.
+A profile is a set of parameter overrides; it runs as ``dvc exp run --name NAME -S key=value
+...``, so DVC records it as an experiment (``dvc exp show``, ``dvc exp diff``, ``dvc metrics
+diff``) and edits params.yaml itself, keeping its comments and units. ``--queue`` only queues
+it (``dvc queue start`` runs it); ``git checkout params.yaml dvc.lock`` (or ``dvc exp apply``)
+returns to another version.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from .._paths import project_root
 from .._exceptions import ParamError, UnknownName
-from ..params import merge_profile
+from .._paths import project_root
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("profile", help="apply a parameter profile", description=__doc__)
-    parser.add_argument("name", help="profile name: a file profiles/<name>.yaml (tiny, seed)")
-    parser.add_argument("--params", type=Path, default=None, help="params file to rewrite (default: params.yaml)")
+    parser = subparsers.add_parser("profile", help="run a parameter profile as a DVC experiment", description=__doc__)
+    parser.add_argument("name", help="profile name: a file profiles/<name>.yaml (tiny, seed, ...)")
+    parser.add_argument("--queue", action="store_true", help="queue the experiment instead of running it now")
+    parser.add_argument("--dry", action="store_true", help="print the dvc command instead of running it")
     parser.set_defaults(func=run)
 
 
-def apply_profile(name: str, params_file: Path, profiles_dir: Path) -> Path:
-    """Merge ``profiles/<name>.yaml`` into *params_file* and write it back."""
-    known = sorted(p.stem for p in profiles_dir.glob("*.yaml"))
-    if name not in known:  # a name, never a path
-        msg = f"No profile {name!r}. Profiles: {known} (files in {profiles_dir})."
+def _override_value(value: Any) -> str:
+    """A value in the syntax of ``dvc exp run -S`` (Hydra's override grammar)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_override_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def profile_overrides(name: str, root: Path) -> list[str]:
+    """``["section.key=value", ...]`` for every override of profiles/<name>.yaml.
+
+    Raises
+    ------
+    neurodata.UnknownName
+        No such profile (a name, never a path).
+    neurodata.ParamError
+        The profile overrides a section or key params.yaml does not have.
+    """
+    profiles = root / "profiles"
+    known = sorted(p.stem for p in profiles.glob("*.yaml"))
+    if name not in known:
+        msg = f"No profile {name!r}. Profiles: {known} (files in {profiles})."
         raise UnknownName(msg)
-    profile_file = profiles_dir / f"{name}.yaml"
-    with params_file.open() as fh:
-        base = yaml.safe_load(fh) or {}
-    with profile_file.open() as fh:
-        overrides = yaml.safe_load(fh) or {}
-    unknown = sorted(set(overrides) - set(base))
-    if unknown:
-        msg = f"Profile {name!r} overrides sections {unknown} that {params_file} does not have."
-        raise ParamError(msg)
-    merged = merge_profile(base, overrides)
-    header = f"# params.yaml with profile '{name}' applied (neurodata profile {name}); `git checkout params.yaml` restores the default.\n"
-    params_file.write_text(header + yaml.safe_dump(merged, sort_keys=False, default_flow_style=None))
-    return params_file
+    base = yaml.safe_load((root / "params.yaml").read_text()) or {}
+    overrides = yaml.safe_load((profiles / f"{name}.yaml").read_text()) or {}
+    pairs = []
+    for section, values in overrides.items():
+        if section not in base or not isinstance(values, Mapping):
+            msg = f"Profile {name!r} overrides section {section!r}, which params.yaml does not have. Sections: {sorted(base)}."
+            raise ParamError(msg)
+        for key, value in values.items():
+            if key not in base[section]:
+                msg = f"Profile {name!r} overrides {section}.{key}, which params.yaml does not have. Keys: {sorted(base[section])}."
+                raise ParamError(msg)
+            pairs.append(f"{section}.{key}={_override_value(value)}")
+    return pairs
+
+
+def experiment_command(name: str, root: Path, *, queue: bool = False) -> list[str]:
+    """The ``dvc exp run`` command line of profile *name*."""
+    command = ["dvc", "exp", "run", "--name", name]
+    if queue:
+        command.append("--queue")
+    for pair in profile_overrides(name, root):
+        command += ["--set-param", pair]
+    return command
 
 
 def run(args: argparse.Namespace) -> int:
     root = Path(project_root(required=True))  # type: ignore[arg-type]
-    path = apply_profile(args.name, args.params or root / "params.yaml", root / "profiles")
-    print(f"applied profile {args.name!r} to {path}")
-    return 0
+    command = experiment_command(args.name, root, queue=args.queue)
+    if args.dry:
+        print(" ".join(command))
+        return 0
+    return subprocess.run(command, cwd=root, check=False).returncode

@@ -6,10 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .._exceptions import ArtifactCorrupt, SchemaViolation, StaleArtifact
-from ..catalog import open_catalog
-from ..schemas import validate as validate_artifact
-from ..store import build_hint, is_built, open_artifact, verify_artifact
-from ._common import add_data_dir, data_dir, entry_artifact
+from ._common import add_data_dir, data_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def problems_of(artifact: str, folder: object, *, deep: bool) -> list[str]:
     """Every problem of one built artifact: integrity first, then the contract."""
+    from ..schemas import validate as validate_artifact
+    from ..store import open_artifact, verify_artifact
+
     problems = verify_artifact(artifact, data_dir=folder, deep=deep)
     if problems:
         return problems  # values read from damaged bytes would only add noise
@@ -41,6 +41,9 @@ def problems_of(artifact: str, folder: object, *, deep: bool) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalog import entry_artifact, open_catalog
+    from ..store import build_hint, is_built
+
     cat = open_catalog()
     folder = data_dir(args)
     names = args.entries or list(cat.entries)

@@ -1,5 +1,6 @@
 """GFR dataset: synthetic Allen-like cells, batched fitting of generalized firing-rate neurons, the loader."""
 
+from ._calibration import calibration_metrics
 from ._dataset import df_from_json, first_included_cell, load_gfr_model, to_json
 from ._fit import FitConfig, explained_variance_ratio
 from ._pipeline import KEYS
@@ -25,9 +26,10 @@ __all__ = [
     "KEYS",
     "PolynomialActivation",
     "bin_sweep",
+    "calibration_metrics",
     "df_from_json",
-    "first_included_cell",
     "explained_variance_ratio",
+    "first_included_cell",
     "load_gfr_model",
     "make_population",
     "max_firing_rate",

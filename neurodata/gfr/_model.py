@@ -41,10 +41,18 @@ def decay_coefficients(bin_size: int) -> torch.Tensor:
     -------
     Tensor of shape (n,), float32
         n = 9, 8, 7, 6 for bin sizes 10, 20, 50, 100 ms.
+
+    Notes
+    -----
+    Every step runs in float32, as in the original (an integer tensor of timescales divided by
+    an int gives torch's default float32): the quotient, the exponential and the difference
+    are each rounded to float32. ``1 - exp(.)`` cancels, so each lambda < 1 is a multiple of
+    2**-24 and differs by up to a few dozen float32 ulps from a float64 computation cast to
+    float32 (the released ``ds`` hold the float32 values).
     """
-    taus = torch.tensor([t for t in TAUS_MS if t >= bin_size], dtype=torch.float64)
-    lam = 1.0 - torch.exp(-bin_size / taus)
-    return torch.cat([torch.ones(1, dtype=torch.float64), lam]).to(torch.float32)
+    taus = torch.tensor([t for t in TAUS_MS if t >= bin_size], dtype=torch.float32)
+    lam = 1.0 - torch.exp(-float(bin_size) / taus)
+    return torch.cat([torch.ones(1, dtype=torch.float32), lam])
 
 
 class PolynomialActivation(nn.Module):

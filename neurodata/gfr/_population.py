@@ -28,17 +28,36 @@ CLASS_TARGETS: dict[str, dict] = {
                      "dendrite": "aspiny"},
 }
 
-#: adaptation and refractoriness ranges per class: b_w [pA], tau_w [ms], t_ref [ms], Delta_T [mV], a [nS].
-#: b_w is lower than the spec's first guess (e.g. 30-120 pA for excitatory cells): with those
-#: values the measured f-I slopes came out at half the Allen medians (slope ~ 1 / (b_w tau_w)).
+#: adaptation, refractoriness and reset ranges per class: b_w [pA] (log-uniform), tau_w [ms],
+#: t_ref [ms], Delta_T [mV], a [nS] and ``reset`` = V_T - V_r [mV] (negative: the reset lies
+#: above V_T). Calibrated on Long Square recordings of 480 cells against the Allen medians [IQR]
+#: of spec gfr.md §7.2 (docs/gfr.md, "Calibration"):
+#:
+#: * the f-I slope of an adapting cell is about 1 / (b_w tau_w), so b_w tau_w sets it per class,
+#:   and the log-uniform b_w gives the wide Allen IQRs (a factor 3-5 for Sst, Vip, human spiny);
+#:   the spec's first guess (e.g. b_w 30-120 pA for excitatory cells) gave half the Allen slopes;
+#: * spiny cells adapt with small, slow steps (b_w 7-20 pA, tau_w 0.4-1 s in mouse): each spike
+#:   silences the cell less, so it follows the noise stimulus instead of firing 1-3 Hz;
+#: * gamma (max 1/ISI) is set by the first ISIs of the largest step, i.e. by how far below V_T
+#:   the reset lies. A reset at E_L + 5...15 mV (the spec's first guess) gave gamma 0.03-0.3
+#:   spikes/ms against the release's 0.1-0.6; spiny cells now reset around V_T (a fast
+#:   after-depolarisation, as in the bursting AdEx regimes of Naud et al. 2008), interneurons up
+#:   to a few mV below it, and adaptation ends the initial doublets.
 _ADAPTATION = {
-    "fast_spiking": {"b_w": (0, 5), "tau_w": (30, 100), "t_ref": (0.5, 1.0), "delta_t": (0.5, 1.0), "a": (0, 1)},
-    "sst": {"b_w": (10, 40), "tau_w": (100, 300), "t_ref": (1.5, 2.5), "delta_t": (1.5, 2.5), "a": (0, 2)},
-    "vip": {"b_w": (10, 60), "tau_w": (50, 200), "t_ref": (1.5, 2.5), "delta_t": (1.5, 2.5), "a": (0, 2)},
-    "other_aspiny": {"b_w": (2, 20), "tau_w": (50, 200), "t_ref": (1.0, 2.0), "delta_t": (1.0, 2.0), "a": (0, 1)},
-    "excitatory": {"b_w": (10, 50), "tau_w": (100, 300), "t_ref": (2.0, 2.0), "delta_t": (1.5, 2.5), "a": (0, 2)},
-    "human_spiny": {"b_w": (30, 120), "tau_w": (100, 300), "t_ref": (2.0, 3.0), "delta_t": (1.5, 2.5), "a": (0, 2)},
-    "human_aspiny": {"b_w": (2, 20), "tau_w": (50, 200), "t_ref": (1.0, 2.0), "delta_t": (1.0, 2.0), "a": (0, 1)},
+    "fast_spiking": {"b_w": (3, 12), "tau_w": (30, 100), "t_ref": (0.8, 1.3), "delta_t": (0.5, 1.0), "a": (0, 1),
+                     "reset": (2, 6)},
+    "sst": {"b_w": (3, 80), "tau_w": (100, 300), "t_ref": (1.5, 2.5), "delta_t": (1.5, 2.5), "a": (0, 2),
+            "reset": (0, 3)},
+    "vip": {"b_w": (6, 100), "tau_w": (50, 300), "t_ref": (1.5, 2.5), "delta_t": (1.5, 2.5), "a": (0, 2),
+            "reset": (1, 5)},
+    "other_aspiny": {"b_w": (1, 40), "tau_w": (50, 200), "t_ref": (1.0, 2.0), "delta_t": (1.0, 2.0), "a": (0, 1),
+                     "reset": (1, 5)},
+    "excitatory": {"b_w": (7, 20), "tau_w": (400, 1000), "t_ref": (1.5, 2.5), "delta_t": (1.5, 2.5), "a": (0, 2),
+                   "reset": (-3, 2)},
+    "human_spiny": {"b_w": (8, 50), "tau_w": (400, 2000), "t_ref": (1.5, 2.5), "delta_t": (1.5, 2.5), "a": (0, 2),
+                    "reset": (-3, 2)},
+    "human_aspiny": {"b_w": (4, 30), "tau_w": (50, 200), "t_ref": (1.0, 2.0), "delta_t": (1.0, 2.0), "a": (0, 1),
+                     "reset": (1, 5)},
 }
 
 #: mouse line names with their counts in the Allen release (the 20 commonest, then rarer ones)
@@ -59,13 +78,72 @@ MOUSE_LINES: dict[str, tuple[int, str]] = {
 _ID_BASE = 900_000_000  # real Allen specimen ids span 313,860,745 ... 643,625,553
 
 
+#: correlation of log rheobase and log input resistance. The spec gives the marginals only;
+#: drawn independently, rheobase x R_in (the distance from rest to V_T) spans 5-60 mV within a
+#: class (V_T up to -17 mV). Physiologically rheobase ~ (V_thr - V_rest) / R_in with a threshold
+#: distance that varies less than R_in, so the two are drawn anti-correlated: the IQR of
+#: V_T - E_L shrinks to about 13-21 mV for excitatory cells while both marginals stay the
+#: Allen medians and IQRs.
+RHEOBASE_RIN_CORRELATION = -0.7
+
+
+def _log_sd(q1: float, q3: float) -> float:
+    return float(np.log(q3 / q1) / 1.349)  # IQR of a normal is 1.349 SD
+
+
 def _lognormal(rng: np.random.Generator, median: float, q1: float, q3: float, size: int) -> np.ndarray:
-    sd = np.log(q3 / q1) / 1.349  # IQR of a normal is 1.349 SD
-    return median * np.exp(rng.normal(0.0, sd, size))
+    return median * np.exp(rng.normal(0.0, _log_sd(q1, q3), size))
+
+
+def _noise_sd(noise: float, rheobase: float, tau_m: float, tau_noise: float) -> float:
+    """SD [pA] of the OU current that moves the membrane by about *noise* x (rest-to-threshold distance).
+
+    An OU current of SD s and time constant tau_noise moves a passive membrane by
+    s R sqrt(tau_noise / (tau_noise + tau_m)) (SD); rheobase x R is about the distance from rest to
+    threshold. Scaling by rheobase alone gave fast cells (tau_m 7 ms) 1.5x the voltage noise of
+    excitatory cells (tau_m 20 ms) at the same setting, and noisy fast-spiking cells reached
+    gamma = 0.9 spikes/ms, above the release's range.
+    """
+    return float(noise * rheobase * np.sqrt(1.0 + tau_m / tau_noise))
+
+
+def _quota(weights: list[float] | np.ndarray, n: int) -> np.ndarray:
+    """Split *n* into integer counts proportional to *weights* (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    exact = n * w / w.sum()
+    counts = np.floor(exact).astype(int)
+    counts[np.argsort(-(exact - counts), kind="stable")[: n - counts.sum()]] += 1
+    return counts
+
+
+def _draw_classes(rng: np.random.Generator, n_cells: int, human_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Class and line name of each cell, with class counts in the release's proportions.
+
+    The class counts are quotas (largest remainder), not independent draws: the default profile
+    has 32 cells, where independent draws put 1 to 14 cells in a class and move the per-key
+    retention by several cells from one seed to the next. The line of a mouse cell is drawn within
+    its class with the release's line counts; the order of the cells is random.
+    """
+    mouse_classes = sorted({c for _, c in MOUSE_LINES.values()})
+    class_weight = [sum(k for k, c in MOUSE_LINES.values() if c == cls) for cls in mouse_classes]
+    n_human = _quota([human_fraction, 1.0 - human_fraction], n_cells)[0]
+    n_spiny = _quota([0.8, 0.2], n_human)[0]           # about 80 % of human cells are spiny (spec §7.2)
+    labels = ["human_spiny"] * n_spiny + ["human_aspiny"] * (n_human - n_spiny)
+    for cls, k in zip(mouse_classes, _quota(class_weight, n_cells - n_human), strict=True):
+        labels += [cls] * int(k)
+    cls_arr = np.array(labels)[rng.permutation(n_cells)]
+    names = np.array(list(MOUSE_LINES))
+    line_name = np.full(n_cells, "", dtype=object)
+    for cls in mouse_classes:
+        mine = np.flatnonzero(cls_arr == cls)
+        pool = np.array([name for name in names if MOUSE_LINES[name][1] == cls])
+        w = np.array([MOUSE_LINES[name][0] for name in pool], dtype=float)
+        line_name[mine] = rng.choice(pool, size=mine.size, p=w / w.sum())
+    return cls_arr, line_name.astype(str)
 
 
 def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, missing_noise_fraction: float = 0.1,
-                    noise_cv: tuple[float, float] = (0.04, 0.3)) -> pd.DataFrame:
+                    noise_cv: tuple[float, float] = (0.015, 0.7)) -> pd.DataFrame:
     """Draw a synthetic Allen-like cell population with AdEx parameters.
 
     Parameters
@@ -75,11 +153,15 @@ def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, mi
     seed : int
         Seed of ``np.random.default_rng``.
     human_fraction : float, default: 0.18
-        Fraction of human cells (the Allen release has 413 of 2333).
+        Fraction of human cells (the Allen release has 413 of 2333); the class counts are
+        quotas in the release's proportions (see :func:`_draw_classes`).
     missing_noise_fraction : float, default: 0.1
-        Fraction of cells recorded without Noise 1 or without Noise 2 (failure mode).
-    noise_cv : (float, float), default: (0.04, 0.3)
-        Range of the log-uniform per-cell intrinsic-noise SD as a fraction of the target rheobase.
+        Fraction of cells recorded without Noise 1 or without Noise 2 (failure mode; a quota,
+        rounded to whole cells).
+    noise_cv : (float, float), default: (0.015, 0.7)
+        Range of the log-uniform per-cell intrinsic noise: the SD of the membrane potential it
+        causes as a fraction of the distance from rest to threshold (the OU current's SD is
+        ``noise_cv x rheobase x sqrt(1 + tau_m / tau_noise)``, see :func:`_noise_sd`).
 
     Returns
     -------
@@ -92,21 +174,22 @@ def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, mi
     """
     rng = np.random.default_rng(seed)
     ids = _ID_BASE + np.sort(rng.choice(99_999_999, size=n_cells, replace=False))
-    human = rng.random(n_cells) < human_fraction
-    names = np.array(list(MOUSE_LINES))
-    weights = np.array([v[0] for v in MOUSE_LINES.values()], dtype=float)
-    lines = rng.choice(names, size=n_cells, p=weights / weights.sum())
-    spiny_human = rng.random(n_cells) < 0.8
-    cls = np.where(human, np.where(spiny_human, "human_spiny", "human_aspiny"),
-                   [MOUSE_LINES[name][1] for name in lines])
-    line_name = np.where(human, "", lines)
+    cls, line_name = _draw_classes(rng, n_cells, human_fraction)
+    human = line_name == ""
+    # noise levels stratified over the range (one per 1/n quantile, in random order): whether a
+    # cell passes the selection depends mostly on its noise, so independent draws would move the
+    # retention of a 32-cell population by several cells from one seed to the next
+    noise_u = (rng.permutation(n_cells) + rng.random(n_cells)) / n_cells
     rows = []
     for i in range(n_cells):
         tgt = CLASS_TARGETS[cls[i]]
         ad = _ADAPTATION[cls[i]]
         r_in = _lognormal(rng, *tgt["r_in"], 1)[0]
         tau = _lognormal(rng, *tgt["tau"], 1)[0]
-        rheo = _lognormal(rng, *tgt["rheobase"], 1)[0]
+        z_r = np.log(r_in / tgt["r_in"][0]) / _log_sd(*tgt["r_in"][1:])
+        rho = RHEOBASE_RIN_CORRELATION
+        z_rh = rho * z_r + np.sqrt(1.0 - rho * rho) * rng.normal()
+        rheo = tgt["rheobase"][0] * np.exp(_log_sd(*tgt["rheobase"][1:]) * z_rh)
         # R_in and tau are the measured (steady-state) values, so the leak and the subthreshold
         # adaptation share the total conductance: g_L + a = 1000 / R_in, C = tau (g_L + a)
         g_tot = 1000.0 / r_in
@@ -115,18 +198,21 @@ def make_population(n_cells: int, *, seed: int, human_fraction: float = 0.18, mi
         e_l = tgt["v_rest"] + rng.normal(0.0, 2.0)
         delta_t = rng.uniform(*ad["delta_t"])
         v_t = e_l + delta_t - delta_t * np.log1p(a / g_l) + rheo / g_tot
+        noise = np.exp(np.log(noise_cv[0]) + noise_u[i] * np.log(noise_cv[1] / noise_cv[0]))
+        tau_noise = rng.uniform(3.0, 10.0)
         rows.append({
             "specimen_id": int(ids[i]), "line_name": str(line_name[i]), "species": "human" if human[i] else "mouse",
             "dendrite_type": tgt["dendrite"], "cell_class": str(cls[i]),
             "C": tau * g_tot, "g_L": g_l, "E_L": e_l, "V_T": v_t, "Delta_T": delta_t, "a": a,
-            "tau_w": rng.uniform(*ad["tau_w"]), "b_w": rng.uniform(*ad["b_w"]),
-            "V_r": e_l + min(rng.uniform(5.0, 15.0), 0.7 * (v_t - e_l)), "V_peak": v_t + 5.0 * delta_t,
+            "tau_w": rng.uniform(*ad["tau_w"]), "b_w": float(np.exp(rng.uniform(*np.log(ad["b_w"])))),
+            "V_r": max(v_t - rng.uniform(*ad["reset"]), e_l + 2.0), "V_peak": v_t + 5.0 * delta_t,
             "t_ref": rng.uniform(*ad["t_ref"]),
-            "sigma_noise": rheo * np.exp(rng.uniform(np.log(noise_cv[0]), np.log(noise_cv[1]))),
-            "tau_noise": rng.uniform(3.0, 10.0),
+            "sigma_noise": _noise_sd(noise, rheo, tau, tau_noise), "tau_noise": tau_noise,
         })
     pop = pd.DataFrame(rows)
-    missing = rng.random(n_cells) < missing_noise_fraction
+    missing = np.zeros(n_cells, bool)
+    missing[rng.choice(n_cells, size=_quota([missing_noise_fraction, 1.0 - missing_noise_fraction], n_cells)[0],
+                       replace=False)] = True
     which = np.where(rng.random(n_cells) < 0.5, "Noise 1", "Noise 2")
     pop.insert(5, "missing_noise", np.where(missing, which, ""))
     return pop

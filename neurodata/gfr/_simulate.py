@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._kernels import adex_sweeps
-from ._stimuli import KIND_CODES, long_square_amplitudes, noise_layout
+from ._stimuli import KIND_CODES, STIMULUS_NAMES, long_square_amplitudes, noise_layout
 
 __all__ = ["RecordedCells", "measure_rheobase", "record_cells"]
 
@@ -133,13 +133,16 @@ def _passive_features(cells: pd.DataFrame, *, dt: float, step: float = -50.0) ->
     return v_rest, r_in, tau
 
 
-def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_repeats: int = 3,
+def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_repeats: int = 4,
                  n_ramp_repeats: int = 2, ramp_slope: float = 25.0, ramp_cap_s: float = 60.0,
-                 vt_jitter: float = 1.0, noise_seeds: tuple[int, int] = (1001, 1002)) -> RecordedCells:
+                 vt_jitter: float = 1.0, noise_seeds: tuple[int, int] = (1001, 1002),
+                 stimuli: tuple[str, ...] = STIMULUS_NAMES) -> RecordedCells:
     """Simulate the Allen-like sweep set of every cell (Long Square, Ramp, Noise 1, Noise 2).
 
-    Randomness is drawn per cell from ``default_rng([seed, specimen_id])``, so a cell's sweeps
-    do not depend on which block it is simulated in.
+    Randomness is drawn per sweep from ``default_rng([seed, specimen_id, stimulus code,
+    repeat])``, so a sweep does not depend on which block its cell is simulated in, nor on
+    which other sweeps are recorded (a Long-Square-only recording has the same Long Square
+    spikes as the full one).
 
     Parameters
     ----------
@@ -149,7 +152,7 @@ def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_rep
         Seed of the intrinsic noise.
     dt : float, default: 0.1
         Integration and sampling step in ms.
-    n_noise_repeats : int, default: 3
+    n_noise_repeats : int, default: 4
         Repeats of Noise 1 and of Noise 2.
     n_ramp_repeats : int, default: 2
         Ramp repeats.
@@ -161,18 +164,28 @@ def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_rep
         SD of the per-sweep drift of V_T in mV (non-stationarity).
     noise_seeds : (int, int)
         Seeds of the Noise 1 and Noise 2 phase vectors (global, identical for every cell).
+    stimuli : tuple of str, default: all four
+        Protocols to record, among :data:`STIMULUS_NAMES` (rheobase and the passive features are
+        always measured; the f-I slope needs "Long Square").
 
     Returns
     -------
     RecordedCells
     """
+    unknown = sorted(set(stimuli) - set(STIMULUS_NAMES))
+    if unknown or not stimuli:
+        msg = f"Invalid 'stimuli' {tuple(stimuli)!r} for record_cells. Expected a non-empty subset of {STIMULUS_NAMES}."
+        raise ValueError(msg)
     cells = cells.reset_index(drop=True).copy()
     n = len(cells)
     rheo = measure_rheobase(cells, dt=dt)
     cells["rheobase"] = rheo
     v_rest, r_in, tau = _passive_features(cells, dt=dt)
     cells["v_rest"], cells["r_in"], cells["tau"] = v_rest, r_in, tau
-    waves = np.stack([noise_layout(s, dt=dt) for s in noise_seeds])
+    if {"Noise 1", "Noise 2"} & set(stimuli):
+        waves = np.stack([noise_layout(s, dt=dt) for s in noise_seeds])
+    else:
+        waves = np.zeros((2, 1))
     rows: list[dict] = []
     for c in range(n):
         if not np.isfinite(rheo[c]):
@@ -198,13 +211,17 @@ def record_cells(cells: pd.DataFrame, *, seed: int, dt: float = 0.1, n_noise_rep
     sweeps.loc[ls, "repeat"] = sweeps[ls].groupby("cell").cumcount()
     sweeps = sweeps.sort_values(["cell", "stimulus_name", "repeat"], kind="stable").reset_index(drop=True)
 
-    # per-cell random streams: V_T drift per sweep and the OU drive
+    sweeps = sweeps[sweeps["stimulus_name"].isin(stimuli)].reset_index(drop=True)
+
+    # per-sweep random streams: V_T drift of the sweep and its OU drive
     vt = np.empty(len(sweeps))
     z_rows: list[np.ndarray] = []
-    for c, grp in sweeps.groupby("cell", sort=True):
-        rng = np.random.default_rng([seed, int(cells.at[c, "specimen_id"])])
-        vt[grp.index] = cells.at[c, "V_T"] + rng.normal(0.0, vt_jitter, len(grp))
-        z_rows.extend(rng.standard_normal(int(k), dtype=np.float32) for k in grp["n_samples"])
+    ids = cells["specimen_id"].to_numpy()
+    for s, (c, name, rep, k) in enumerate(zip(sweeps["cell"], sweeps["stimulus_name"], sweeps["repeat"],
+                                              sweeps["n_samples"], strict=True)):
+        rng = np.random.default_rng([seed, int(ids[c]), KIND_CODES[name], int(rep)])
+        vt[s] = cells.at[c, "V_T"] + rng.normal(0.0, vt_jitter)
+        z_rows.append(rng.standard_normal(int(k), dtype=np.float32))
 
     spike_sweep: list[np.ndarray] = []
     spike_time: list[np.ndarray] = []

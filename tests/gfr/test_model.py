@@ -22,6 +22,35 @@ def test_decay_coefficients_table(bin_size, expected):
     np.testing.assert_allclose(ds.numpy(), expected, atol=6e-5)
 
 
+
+def _float32_reference(bin_size):
+    """lambda = 1 - exp(-bin_size / tau) with every step rounded to float32 (spec gfr.md §1.2).
+
+    The quotient is an IEEE float32 division, the exponential is evaluated in float64 and
+    rounded once to float32 (a correctly rounded float32 exp), and ``1 - e`` is exact in
+    float32 for e in [0.25, 1] (Sterbenz).
+    """
+    taus = np.array([t for t in (10, 20, 50, 100, 200, 500, 1000, 2000) if t >= bin_size], np.float32)
+    e = np.exp((np.float32(-bin_size) / taus).astype(np.float64)).astype(np.float32)
+    return np.concatenate([[np.float32(1.0)], np.float32(1.0) - e]), e
+
+
+@pytest.mark.parametrize("bin_size", [10, 20, 50, 100])
+def test_decay_coefficients_are_computed_in_float32(bin_size):
+    ds = decay_coefficients(bin_size).numpy()
+    ref, e = _float32_reference(bin_size)
+    # within one float32 ulp of the exponential (torch's float32 exp may round the other way)
+    ulp_e = np.concatenate([[0.0], np.spacing(e)])
+    assert np.all(np.abs(ds.astype(np.float64) - ref.astype(np.float64)) <= ulp_e)
+    # the signature of the float32 path: lambda = 1 - e for a float32 e, so 1 - (1 - lambda)
+    # gives lambda back exactly; a float64 computation cast to float32 keeps bits below e's ulp
+    one = np.float32(1.0)
+    assert np.array_equal(one - (one - ds), ds)
+    taus = np.array([t for t in (10, 20, 50, 100, 200, 500, 1000, 2000) if t >= bin_size], np.float64)
+    via64 = np.concatenate([[1.0], 1.0 - np.exp(-bin_size / taus)]).astype(np.float32)
+    assert not np.array_equal(one - (one - via64), via64)
+    assert np.count_nonzero(ds != via64) >= 3          # the 1-ulp-level differences of the issue
+
 def make_g(coeff=(0.5, 1.0), sigma=2.0, gamma=0.5, b=1.0):
     return PolynomialActivation.from_params({"max_current": [sigma], "max_firing_rate": [gamma],
                                              "poly_coeff": [list(coeff)], "b": [b], "bin_size": 20})

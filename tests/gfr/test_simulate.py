@@ -27,7 +27,11 @@ def test_population_labels_and_ids():
     assert (pop.loc[human, "line_name"] == "").all() and (pop.loc[~human, "line_name"] != "").all()
     assert 0.7 < (pop.loc[human, "dendrite_type"] == "spiny").mean() < 0.9
     assert set(pop["missing_noise"]) == {"", "Noise 1", "Noise 2"}
-    assert (pop["V_r"] < pop["V_T"]).all() and (pop["C"] > 0).all()
+    assert (pop["V_r"] < pop["V_peak"]).all() and (pop["V_r"] >= pop["E_L"] + 2.0).all() and (pop["C"] > 0).all()
+    # spiny cells reset around V_T (after-depolarisation), interneurons a few mV below it
+    spiny = pop["dendrite_type"] == "spiny"
+    assert (pop["V_T"] - pop["V_r"])[spiny].between(-3, 2).all()
+    assert (pop["V_T"] - pop["V_r"])[~spiny & (pop["V_r"] > pop["E_L"] + 2.0)].between(0, 6).all()
 
 
 def test_rheobase_is_the_smallest_firing_step(pop):
@@ -49,7 +53,7 @@ def test_sweep_set(recorded, pop):
         assert counts["Ramp"] == 2 and counts["Long Square"] >= 10
         missing = pop.at[c, "missing_noise"]
         for name in ("Noise 1", "Noise 2"):
-            assert counts.get(name, 0) == (0 if missing == name else 3)
+            assert counts.get(name, 0) == (0 if missing == name else 4)
     ramps = sw[sw["stimulus_name"] == "Ramp"]
     assert (ramps["n_samples"] * 0.1 <= ramps["onset_ms"] + ramps["duration_ms"] + 1e-9).all()
     # spikes are sorted by sweep then time, and lie inside their sweep
@@ -60,8 +64,10 @@ def test_sweep_set(recorded, pop):
 def test_measured_features_are_plausible(recorded):
     c = recorded.cells
     assert c["r_in"].between(10, 2000).all() and c["tau"].between(1, 100).all()
-    # steady state of a -50 pA step: the adaptation conductance a adds to the leak
-    np.testing.assert_allclose(c["r_in"], 1000.0 / (c["g_L"] + c["a"]), rtol=0.05)
+    # steady state of a -50 pA step: the adaptation conductance a adds to the leak (within 8 %:
+    # with tau_w up to 2 s the adaptation current has not quite settled at the end of the 1 s step)
+    np.testing.assert_allclose(c["r_in"], 1000.0 / (c["g_L"] + c["a"]), rtol=0.08)
+    assert (c["r_in"] >= 1000.0 / (c["g_L"] + c["a"]) * 0.99).all()
     assert (c["tau"] <= c["C"] / c["g_L"] * 1.05).all()
     assert (c["fi_slope"] > 0).all()
 
@@ -72,7 +78,7 @@ def test_repeats_differ_but_reruns_are_identical(recorded, pop):
     sw = recorded.sweeps
     cell = int(np.flatnonzero(pop["missing_noise"].to_numpy() == "")[0])
     n1 = sw.index[(sw["cell"] == cell) & (sw["stimulus_name"] == "Noise 1")]
-    assert n1.size == 3
+    assert n1.size == 4
     trains = [recorded.spike_time[recorded.spike_sweep == s] for s in n1]
     assert len({t.size for t in trains}) > 1 or not all(np.array_equal(trains[0], t) for t in trains[1:])
 
@@ -84,3 +90,16 @@ def test_a_cell_does_not_depend_on_its_block(recorded, pop):
     mine = np.isin(recorded.spike_sweep, rows)
     np.testing.assert_array_equal(alone.spike_time, recorded.spike_time[mine])
     pd.testing.assert_series_equal(alone.sweeps["n_samples"], sw.loc[rows, "n_samples"].reset_index(drop=True))
+
+
+def test_a_subset_of_protocols_records_the_same_sweeps(recorded, pop):
+    only = record_cells(pop, seed=3, stimuli=("Long Square",))
+    assert set(only.sweeps["stimulus_name"]) == {"Long Square"}
+    full_ls = np.flatnonzero(recorded.sweeps["stimulus_name"].to_numpy() == "Long Square")
+    pd.testing.assert_frame_equal(only.sweeps, recorded.sweeps.iloc[full_ls].reset_index(drop=True))
+    mine = np.isin(recorded.spike_sweep, full_ls)
+    np.testing.assert_array_equal(only.spike_time, recorded.spike_time[mine])
+    np.testing.assert_array_equal(only.spike_sweep, np.searchsorted(full_ls, recorded.spike_sweep[mine]))
+    np.testing.assert_array_equal(only.cells["fi_slope"], recorded.cells["fi_slope"])
+    with pytest.raises(ValueError, match=r"Invalid 'stimuli' \('Noise 3',\)"):
+        record_cells(pop, seed=3, stimuli=("Noise 3",))
