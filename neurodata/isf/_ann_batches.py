@@ -133,8 +133,12 @@ def accumulate_batch_rows(
     synapse_type_names : sequence of str, optional
         When given, `synapse_type` holds integer codes into it (the simrun's
         ``synapse_type_code``), which avoids decoding one string per row.
-    excitatory_celltypes, inhibitory_celltypes, synaptic_weights, tolerance
-        See `make_ann_batch`.
+    excitatory_celltypes, inhibitory_celltypes : sequence of str
+        See `classify_celltypes` (``inhibitory_celltypes`` None: ISF's rule).
+    synaptic_weights : mapping of str to float, optional
+        Weighted counts when given (nS per synapse type).
+    tolerance : float, default 0.1
+        µm, see `assign_spatial_bins`.
     """
     st = np.asarray(synapse_type)
     if synapse_type_names is not None:
