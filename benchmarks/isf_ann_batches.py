@@ -41,8 +41,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _isf_reference as isf_reference  # noqa: E402
 
-from neurodata.isf import make_ann_batch, synapse_activation_frame  # noqa: E402
-from neurodata.isf.stages import STAGES, _sdf_from_spatial_bins  # noqa: E402
+from neurodata.isf import make_ann_batch, section_distances_from_bins, synapse_activation_frame  # noqa: E402
+from neurodata.isf.stages import STAGES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +81,7 @@ def main() -> None:
     ann = xr.open_zarr(data_dir / "ann_batches.zarr")
 
     # reference, per batch, compute only
-    sdf = _sdf_from_spatial_bins(bins)
+    sdf = section_distances_from_bins(bins)
     names = [str(b) for b in bins["spatial_bin"].values]
     trials = [str(t) for t in sim["trial"].values]
     t_ref = t_mem = 0.0

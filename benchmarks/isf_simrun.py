@@ -35,7 +35,9 @@ from neurodata.isf import (
     place_synapses,
     simulate_cell_voltage,
 )
+from neurodata.isf._simrun import ACTIVITY_STREAM, SYNAPSE_STREAM
 from neurodata.isf.stages import STAGES
+from neurodata.seeds import rng
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,9 +56,9 @@ def main() -> None:
     n, t_stop = args.n_trials, float(p["t_stop_ms"])
     morph = make_l5pt_morphology(seed=p["seed"], **{k: p[k] for k in ("n_basal_stems", "n_trunk_sections", "n_obliques", "tuft_levels")})
     syn = place_synapses(morph, DEFAULT_CELL_TYPES, excitatory_celltypes=p["excitatory_celltypes"],
-                         inhibitory_celltypes=p["inhibitory_celltypes"], seed=p["seed"] + 1)
+                         inhibitory_celltypes=p["inhibitory_celltypes"], rng=rng(p["seed"], *SYNAPSE_STREAM))
     tr, sy, t = activation_times(syn, DEFAULT_CELL_TYPES, n_trials=n, t_stop_ms=t_stop,
-                                 stimulus_time_ms=p["stimulus_time_ms"], seed=p["seed"] + 2)
+                                 stimulus_time_ms=p["stimulus_time_ms"], rng=rng(p["seed"], *ACTIVITY_STREAM))
     rows = {}
     for label, bio in (("active", Biophysics()), ("passive dendrites", Biophysics(active_dendrites=False))):
         simulate_cell_voltage(morph, syn, tr[tr == 0], sy[tr == 0], t[tr == 0], n_trials=1, t_stop_ms=5.0, bio=bio)  # compile

@@ -63,8 +63,9 @@ class ArtifactFileSystem(AbstractFileSystem):
 
     def _store(self, artifact: str) -> Any:
         if artifact not in self._stores:
+            from ._options import data_dir
+            from ._paths import catalog_root
             from ._verified_store import open_local, open_remote
-            from .catalog import data_folder
             from .store import _dvc_mapper, artifact_path, check_artifact_name
 
             if self.registry or self.rev:
@@ -73,7 +74,7 @@ class ArtifactFileSystem(AbstractFileSystem):
                 store = open_remote(mapper, artifact=artifact)
             else:
                 check_artifact_name(artifact)
-                folder = Path(self.data_dir) if self.data_dir else data_folder(self.catalog_dir or None)
+                folder = Path(self.data_dir) if self.data_dir else data_dir(catalog_root(self.catalog_dir or None))
                 store = open_local(artifact_path(artifact, folder), artifact=artifact)
             expected = self._builds.get(artifact)
             if expected is not None and store.manifest.digest != expected:

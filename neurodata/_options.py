@@ -62,14 +62,16 @@ def get_options() -> dict[str, Any]:
     return opts
 
 
-def data_dir() -> Path:
-    """Folder of built artifacts: option ``data_dir``, else ``data/`` of the checkout, else ``./data``."""
+def data_dir(root: Path | None = None) -> Path:
+    """Folder of built artifacts: option ``data_dir``, else ``data/`` of the checkout (*root*, or
+    the one at or above the working directory), else ``./data`` (an installed package's registry
+    has no data of its own)."""
     configured = get_options()["data_dir"]
     if configured is not None:
         return Path(configured)
     from ._paths import is_checkout, project_root
 
-    root = project_root(required=False)
+    root = root if root is not None else project_root(required=False)
     return (root if is_checkout(root) else Path.cwd()) / "data"
 
 

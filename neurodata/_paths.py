@@ -39,6 +39,17 @@ def project_root(start: str | Path | None = None, *, required: bool = True) -> P
     return None
 
 
+def catalog_root(catalog_dir: str | None) -> Path:
+    """The registry a catalog folder belongs to (``{CATALOG_DIR}``: a path or ``file://`` URL);
+    without one, this registry."""
+    from urllib.parse import urlparse
+
+    if not catalog_dir:
+        return Path(project_root(required=True))  # type: ignore[arg-type]
+    parsed = urlparse(catalog_dir)
+    return Path(parsed.path if parsed.scheme in ("file", "") else catalog_dir).parent
+
+
 def is_checkout(root: Path | None) -> bool:
     """Whether *root* is a working checkout (with a data folder of its own), not the packaged registry."""
     return root is not None and Path(root).resolve() != PACKAGED.resolve()

@@ -21,18 +21,17 @@ from intake.readers.readers import BaseReader
 
 from . import _options
 from ._exceptions import ParamError, UnknownArtifact, UnknownName
-from ._paths import is_checkout, project_root
+from ._paths import catalog_root, is_checkout, project_root
 
 __all__ = [
     "ArtifactReader",
-    "GFRModelReader",
     "NeurodataCatalog",
     "catalog_path",
     "catalog_root",
     "check_entry",
-    "data_folder",
     "entry_artifact",
     "entry_names",
+    "open_entry_artifact",
     "open_catalog",
 ]
 
@@ -211,26 +210,26 @@ def _local_path(url: str) -> Path:
     return Path(parsed.path if parsed.scheme in ("file", "") else url)
 
 
-def catalog_root(catalog_dir: str | None) -> Path:
-    """The registry a catalog folder (``{CATALOG_DIR}``, a path or ``file://`` URL) belongs to."""
-    return _local_path(catalog_dir).parent if catalog_dir else Path(project_root(required=True))  # type: ignore[arg-type]
+def open_entry_artifact(artifact: str, *, revision: str, registry: str, catalog_dir: str | None, **kwargs: Any) -> Any:
+    """Open *artifact* of a catalog's registry: another repository, a revision, or the working tree.
 
-
-def data_folder(catalog_dir: str | None) -> Path:
-    """Where the working tree's artifacts of a catalog are: option ``data_dir``, else the
-    checkout's ``data/``, else (the packaged catalog) ``./data``."""
-    configured = _options.get_options()["data_dir"]
-    root = catalog_root(catalog_dir)
-    return Path(configured) if configured else (root / "data" if is_checkout(root) else _options.data_dir())
-
-
-def _open(artifact: str, *, revision: str, registry: str, catalog_dir: str | None, **kwargs: Any) -> Any:
-    """Open *artifact* of the catalog's registry: another repository, a revision, or the working tree."""
+    Parameters
+    ----------
+    artifact : str
+    revision : str
+        Git revision; empty: the working tree.
+    registry : str
+        Another registry (git URL or path); empty: the catalog's own.
+    catalog_dir : str or None
+        The catalog's folder (``{CATALOG_DIR}``).
+    **kwargs
+        As for :func:`neurodata.open_artifact`.
+    """
     from .store import open_artifact
 
     if registry or revision:
         return open_artifact(artifact, rev=revision or None, repo=registry or catalog_root(catalog_dir), **kwargs)
-    return open_artifact(artifact, data_dir=data_folder(catalog_dir), **kwargs)
+    return open_artifact(artifact, data_dir=_options.data_dir(catalog_root(catalog_dir)), **kwargs)
 
 
 class ArtifactReader(BaseReader):
@@ -260,7 +259,7 @@ class ArtifactReader(BaseReader):
 
     def _read(self, artifact: str, revision: str = "", registry: str = "", catalog_dir: str | None = None,
               node: str | None = None, chunks: Any = None, **kwargs: Any) -> Any:
-        obj = _open(artifact, revision=revision, registry=registry, catalog_dir=catalog_dir,
+        obj = open_entry_artifact(artifact, revision=revision, registry=registry, catalog_dir=catalog_dir,
                     **({} if chunks is None else {"chunks": chunks}))
         if node not in (None, ""):
             if node not in obj.children:
@@ -268,33 +267,3 @@ class ArtifactReader(BaseReader):
                 raise UnknownName(msg)
             obj = obj[node].to_dataset()
         return obj
-
-
-class GFRModelReader(BaseReader):
-    """Reads ``gfr_params`` and returns the fitted ``GFR`` torch module of one cell and key.
-
-    Parameters (catalog kwargs)
-    ---------------------------
-    cell : int or str
-        Specimen id (catalog parameter ``cell_id``); 0 picks the first included cell of the key.
-    key_bin_size, key_activation_bin_size : int or str
-        The key in ms (catalog parameters ``bin_size`` and ``activation_bin_size``; a kwarg
-        named like a catalog parameter would replace that parameter's default in intake 2).
-    revision, registry, catalog_dir : str
-        As for :class:`ArtifactReader`.
-    """
-
-    output_instance = "torch.nn:Module"
-    imports = {"torch", "xarray", "zarr"}
-
-    def _read(self, cell: Any = 0, key_bin_size: Any = 20, key_activation_bin_size: Any = 20, revision: str = "",
-              registry: str = "", catalog_dir: str | None = None, artifact: str = "gfr_params", **kwargs: Any) -> Any:
-        from .gfr import first_included_cell, load_gfr_model
-
-        tree = _open(artifact, revision=revision, registry=registry, catalog_dir=catalog_dir)
-        try:
-            key = (int(key_bin_size), int(key_activation_bin_size))
-            cell = int(cell) or first_included_cell(tree, *key)
-            return load_gfr_model(tree, cell, *key).eval()
-        finally:
-            tree.close()

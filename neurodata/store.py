@@ -34,7 +34,7 @@ from . import _options
 from ._atomic import atomic_output, clean_stale_temporaries, recover, remove, replace, temporary_path
 from ._exceptions import ArtifactCorrupt, ArtifactNotBuilt, UnknownArtifact
 from ._manifest import verify_store, write_manifest
-from ._paths import project_root
+from ._paths import catalog_root, project_root
 from ._version import __version__
 
 __all__ = [
@@ -500,8 +500,6 @@ def _dvc_mapper(name: str, *, rev: str | None, repo: str | Path | None, catalog_
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         check_artifact_name(name)
     if repo is None and catalog_dir:
-        from .catalog import catalog_root
-
         repo = catalog_root(catalog_dir)
     where = str(repo) if repo is not None else str(project_root(required=True))
     fs = DVCFileSystem(where, rev=rev or None)

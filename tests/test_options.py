@@ -6,10 +6,10 @@ from neurodata import _options
 
 def test_set_options_is_a_context_manager_and_restores(monkeypatch):
     monkeypatch.delenv("NEURODATA_SCHEDULER", raising=False)
-    assert neurodata.get_options()["scheduler"] == "local"
+    assert neurodata.get_options()["scheduler"] == "auto"
     with neurodata.set_options(scheduler="synchronous"):
         assert neurodata.get_options()["scheduler"] == "synchronous"
-    assert neurodata.get_options()["scheduler"] == "local"
+    assert neurodata.get_options()["scheduler"] == "auto"
 
 
 def test_environment_variables_give_the_defaults(monkeypatch, tmp_path):
@@ -23,7 +23,7 @@ def test_environment_variables_give_the_defaults(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"scheduler": "fast"}, r"option 'scheduler' given an invalid value: 'fast'\. Expected 'local', 'synchronous' or a scheduler address"),
+        ({"scheduler": "fast"}, r"option 'scheduler' given an invalid value: 'fast'\. Expected 'auto', 'local', 'synchronous' or a scheduler address"),
         ({"progress": "yes"}, r"option 'progress' given an invalid value: 'yes'"),
         ({"colour": 1}, r"argument name 'colour' is not in the set of valid options"),
     ],

@@ -1,7 +1,8 @@
 """BrainGrid growth-network simulations, their spike tables, bursts and pre-burst windows."""
 
 # >>> braingrid generator (simulation and HDF5 layout)
-from ._growth import GrowthParams, analytic_pregrowth, outgrowth, overlap_area
+from ._checklist import checklist_h5
+from ._growth import GrowthParams, outgrowth, overlap_area
 from ._hdf5_layout import (
     BrainGridRecord,
     LayoutReport,
@@ -13,7 +14,6 @@ from ._network import (
     GrowthSimulation,
     NeuronParams,
     SynapseParams,
-    detect_avalanche_bursts,
     inhibitory_mask,
     make_neurons,
     simulate_growth_network,
@@ -27,9 +27,8 @@ _generator_names = [
     "LayoutReport",
     "NeuronParams",
     "SynapseParams",
-    "analytic_pregrowth",
     "check_braingrid_h5",
-    "detect_avalanche_bursts",
+    "checklist_h5",
     "inhibitory_mask",
     "make_neurons",
     "outgrowth",
@@ -43,9 +42,9 @@ _generator_names = [
 
 # >>> braingrid derivations (spike table, bursts, windows)
 from ._baselines import fit_threshold, format_baselines, window_baselines
-from ._bursts import allburst_frame, avalanche_bursts, binned_bursts, burst_table, spike_time_counts
+from ._bursts import allburst_frame, avalanche_bursts, binned_bursts, burst_table, inter_burst_intervals, spike_time_counts
 from ._spike_table import spike_table, spike_table_arrays
-from ._windows import burst_onsets, burst_windows, scaled_gap, window_frames, window_width
+from ._windows import burst_onsets, burst_windows, original_min_gap_steps, scaled_gap, window_frames, window_width
 from .stages import baseline_report
 
 _derivation_names = [
@@ -58,6 +57,8 @@ _derivation_names = [
     "burst_windows",
     "fit_threshold",
     "format_baselines",
+    "inter_burst_intervals",
+    "original_min_gap_steps",
     "scaled_gap",
     "spike_table",
     "spike_table_arrays",

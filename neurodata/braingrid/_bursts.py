@@ -44,6 +44,7 @@ __all__ = [
     "avalanche_bursts",
     "binned_bursts",
     "burst_table",
+    "inter_burst_intervals",
     "spike_time_counts",
 ]
 
@@ -54,7 +55,10 @@ ORIGINAL_BURST_MIN = 10_000
 #: Spikes per neuron per bin at or above which a bin is "bursting" (KS14, ``getBinnedBurstInfo.m``).
 ORIGINAL_BINNED_THRESHOLD = 0.005
 
-_FIELDS = ("start_step", "end_step", "width_steps", "n_spikes", "peak_step", "peak_count", "ibi_steps", "start_row", "end_row")
+_FIELDS = (
+    "start_step", "end_step", "width_steps", "n_spikes", "peak_step", "peak_count", "ibi_gap_steps", "ibi_peak_steps",
+    "start_row", "end_row",
+)  # fmt: skip
 
 
 def spike_time_counts(time_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +82,31 @@ def spike_time_counts(time_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
     counts = np.diff(np.r_[starts, ts.size])
     return ts[starts].astype(np.int64), counts.astype(np.int64)
+
+
+def inter_burst_intervals(
+    start: np.ndarray, end: np.ndarray, peak: np.ndarray, *, first_spike: int
+) -> dict[str, np.ndarray]:
+    """The two inter-burst intervals of the original scripts, for bursts in time order [steps].
+
+    Parameters
+    ----------
+    start, end, peak : ndarray of shape (n_bursts,), int
+        First, last and peak step of each burst.
+    first_spike : int
+        Step of the run's first spike.
+
+    Returns
+    -------
+    dict
+        ``ibi_gap_steps``: the quiet gap ``start - previous end``, the first burst's from
+        *first_spike* (``getAvalanches.m``: ``StartT - T[last]``, ``last`` starting at row 1);
+        ``ibi_peak_steps``: ``peak - previous peak``, the first burst's from step 0
+        (``getBinnedBurstInfo.m``'s Interval). Both int64, shape (n_bursts,).
+    """
+    start = np.asarray(start, dtype=np.int64)
+    previous_end = np.r_[np.int64(first_spike), np.asarray(end, dtype=np.int64)[:-1]] if start.size else start
+    return {"ibi_gap_steps": start - previous_end, "ibi_peak_steps": np.diff(np.r_[0, np.asarray(peak, dtype=np.int64)])}
 
 
 @njit(cache=True)
@@ -178,17 +207,16 @@ def avalanche_bursts(
     bin_steps : int, default 100
         Bin for the ``peak`` of a burst (10 ms).
     mean_isi : float, optional
-        Use this inter-spike threshold [steps] instead of n_steps / spikes. Needed when the
-        network fires more than one spike per step while bursting (W = 100): the computed
-        value falls below 1 step and no two steps can join an avalanche.
+        Use this inter-spike threshold [steps] instead of n_steps / spikes (the original's
+        rule). Below 1 step no two steps can join an avalanche.
 
     Returns
     -------
     bursts : dict of ndarray of shape (n_bursts,)
         ``start_step``, ``end_step`` (StartT, EndT), ``width_steps`` (EndT - StartT + 1),
-        ``n_spikes`` (TotalSpikes), ``peak_step``/``peak_count`` (busiest bin), ``ibi_steps``
-        (StartT minus the time of the previous burst's last row, the first from the first
-        spike of the run), ``start_row``/``end_row`` (0-based rows of the time-count table).
+        ``n_spikes`` (TotalSpikes), ``peak_step``/``peak_count`` (busiest bin), the two
+        inter-burst intervals of :func:`inter_burst_intervals` (``ibi_gap_steps`` is the
+        script's IBI), ``start_row``/``end_row`` (0-based rows of the time-count table).
     info : dict
         ``mean_isi_steps`` and ``n_avalanches``.
     """
@@ -202,7 +230,6 @@ def avalanche_bursts(
     start_row, end_row, n_spikes = (out[:nb, k].copy() for k in range(3))
     start = t[start_row]
     end = t[end_row]
-    previous_end = np.r_[t[:1], end[:-1]] if nb else np.zeros(0, dtype=np.int64)
     peak_step = np.zeros(nb, dtype=np.int64)
     peak_count = np.zeros(nb, dtype=np.int64)
     _peaks(t, c, start_row, end_row, int(bin_steps), peak_step, peak_count)
@@ -213,7 +240,7 @@ def avalanche_bursts(
         "n_spikes": n_spikes,
         "peak_step": peak_step,
         "peak_count": peak_count,
-        "ibi_steps": start - previous_end,
+        **inter_burst_intervals(start, end, peak_step, first_spike=int(t[0]) if t.size else 0),
         "start_row": start_row,
         "end_row": end_row,
     }
@@ -251,8 +278,8 @@ def binned_bursts(
     dict of ndarray of shape (n_bursts,)
         As :func:`avalanche_bursts`, in steps: ``start_step`` = first bin * bin_steps,
         ``end_step`` = (last bin + 1) * bin_steps - 1, ``width_steps`` = bins * bin_steps,
-        ``peak_step``/``peak_count`` = first busiest bin and its spikes, ``ibi_steps`` = peak
-        minus the previous burst's peak (the first from step 0), as in the original;
+        ``peak_step``/``peak_count`` = first busiest bin and its spikes, the two intervals of
+        :func:`inter_burst_intervals` (``ibi_peak_steps`` is the script's Interval);
         ``start_row``/``end_row`` are -1.
     """
     n_bins = max(int(np.ceil(n_steps / bin_steps)), 1)
@@ -267,15 +294,16 @@ def binned_bursts(
     first, last, n_spikes = first[keep], last[keep], n_spikes[keep]
     peak_bin = np.array([f + int(np.argmax(counts[f : e + 1])) for f, e in zip(first, last, strict=True)], dtype=np.int64)
     peak_count = counts[peak_bin] if peak_bin.size else np.zeros(0, dtype=np.int64)
-    interval = np.diff(np.r_[0, peak_bin])
+    ts = np.asarray(time_step)
+    start, end = first * bin_steps, (last + 1) * bin_steps - 1
     return {
-        "start_step": first * bin_steps,
-        "end_step": (last + 1) * bin_steps - 1,
+        "start_step": start,
+        "end_step": end,
         "width_steps": (last - first + 1) * bin_steps,
         "n_spikes": n_spikes.astype(np.int64),
         "peak_step": peak_bin * bin_steps,
         "peak_count": peak_count.astype(np.int64),
-        "ibi_steps": interval * bin_steps,
+        **inter_burst_intervals(start, end, peak_bin * bin_steps, first_spike=int(ts.min()) if ts.size else 0),
         "start_row": np.full(first.size, -1, dtype=np.int64),
         "end_row": np.full(first.size, -1, dtype=np.int64),
     }
@@ -288,10 +316,15 @@ _ATTRS = {
     "n_spikes": {"long_name": "spikes in the burst (TotalSpikes)"},
     "peak_step": {"units": "step", "long_name": "first step of the busiest bin of the burst"},
     "peak_count": {"long_name": "spikes in the busiest bin of the burst (bin_steps wide)"},
-    "ibi_steps": {
+    "ibi_gap_steps": {
         "units": "step",
-        "long_name": "inter-burst interval as in the original scripts: quiet gap since the previous "
-        "burst's end (avalanche) or peak-to-peak interval (binned)",
+        "long_name": "quiet inter-burst interval: start minus the previous burst's end, the first burst's "
+        "from the run's first spike (the IBI of getAvalanches.m, allBurst.csv)",
+    },
+    "ibi_peak_steps": {
+        "units": "step",
+        "long_name": "peak-to-peak inter-burst interval: peak minus the previous burst's peak, the first "
+        "burst's from step 0 (the Interval of getBinnedBurstInfo.m)",
     },
     "start_row": {"long_name": "0-based row of the burst start in the spike-time-count table (-1: binned)"},
     "end_row": {"long_name": "0-based row of the burst end in the spike-time-count table (-1: binned)"},
@@ -310,7 +343,6 @@ def burst_table(
     scale_to_n: bool = True,
     quirks: bool = True,
     bin_steps: int = 100,
-    isi_steps: int | None = None,
     mean_isi_steps: float | None = None,
 ) -> xr.Dataset:
     """Bursts of both detectors as one table along dim ``burst``.
@@ -320,7 +352,8 @@ def burst_table(
     time_step : ndarray of shape (n_spikes,), integer, sorted
         Spike time steps of the spike table.
     n_neurons, n_steps : int
-        Network size N and run length in steps.
+        Network size N and run length in steps (``len(spikesHistory) * 100``); the avalanche
+        detector's meanISI is ``n_steps`` / spikes, as in the original.
     detectors : sequence of {"avalanche", "binned"}
     burst_min : float, optional
         Avalanche spikes above which an avalanche is a burst. Default: 10 000 (the original),
@@ -334,12 +367,9 @@ def burst_table(
     quirks : bool, default True
         Reproduce ``getAvalanches.m``'s row quirks (see the module docstring).
     bin_steps : int, default 100
-    isi_steps : int, optional
-        Steps over which the avalanche detector's mean ISI is taken (default *n_steps*, as in
-        the original; the stage passes the simulated steps of a schedule-(b) file).
     mean_isi_steps : float, optional
         A fixed avalanche threshold [steps] instead of the computed mean ISI (see
-        :func:`avalanche_bursts`; the seed profile's W = 100 network needs 1.5).
+        :func:`avalanche_bursts`).
 
     Returns
     -------
@@ -367,7 +397,6 @@ def burst_table(
     attrs: dict[str, object] = {
         "n_neurons": int(n_neurons),
         "n_steps": int(n_steps),
-        "isi_steps": int(n_steps if isi_steps is None else isi_steps),
         "bin_steps": int(bin_steps),
         "scale_to_n": int(bool(scale_to_n)),
         "detectors": ",".join(detectors),
@@ -376,7 +405,7 @@ def burst_table(
     for det in detectors:
         if det == "avalanche":
             t, c = spike_time_counts(time_step)
-            found, info = avalanche_bursts(t, c, n_steps=n_steps if isi_steps is None else isi_steps, burst_min=eff_burst_min, quirks=quirks, bin_steps=bin_steps, mean_isi=mean_isi_steps)
+            found, info = avalanche_bursts(t, c, n_steps=n_steps, burst_min=eff_burst_min, quirks=quirks, bin_steps=bin_steps, mean_isi=mean_isi_steps)
             attrs.update(
                 avalanche_burst_min=eff_burst_min,
                 avalanche_mean_isi_steps=info["mean_isi_steps"],
@@ -443,6 +472,6 @@ def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFr
             "EndT": b["end_step"].values,
             "Width": b["width_steps"].values,
             "TotalSpikes": b["n_spikes"].values,
-            "IBI": b["ibi_steps"].values,
+            "IBI": b["ibi_gap_steps"].values,
         }
     )

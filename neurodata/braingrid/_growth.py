@@ -16,7 +16,6 @@ from ._kernels import overlap_area, update_growth_synapses
 __all__ = [
     "GrowthParams",
     "SynapseTable",
-    "analytic_pregrowth",
     "outgrowth",
     "overlap_area",
 ]
@@ -77,43 +76,6 @@ def outgrowth(rate_hz: np.ndarray, growth: GrowthParams) -> np.ndarray:
     """
     rate = np.asarray(rate_hz, dtype=np.float64)
     return 1.0 - 2.0 / (1.0 + np.exp((growth.epsilon - rate / growth.max_rate) / growth.beta))
-
-
-def analytic_pregrowth(
-    rate_hz: np.ndarray, n_epochs: int, epoch_s: float, growth: GrowthParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """Grow radii in closed form for *n_epochs* epochs at fixed rates (schedule (b), spec §4.2).
-
-    Radii start at ``start_radius`` and follow ``r_unclamped = r + epoch_s * rho * outgrowth(rate)``,
-    ``r = max(r_unclamped, min_radius)`` each epoch, as the simulated growth does when no
-    neuron's rate changes (true while the non-starters are silent).
-
-    Parameters
-    ----------
-    rate_hz : ndarray of shape (n,)
-        Fixed rate of every neuron [Hz] (measured starter rates, 0 for silent neurons).
-    n_epochs : int
-        Epochs to grow.
-    epoch_s : float
-        Epoch length Tsim [s].
-    growth : GrowthParams
-
-    Returns
-    -------
-    radii_history : ndarray of shape (n_epochs + 1, n)
-        Row 0 = start radius; row k = clamped radius after epoch k [grid units].
-    unclamped : ndarray of shape (n_epochs, n)
-        Row k - 1: radii after epoch k before clamping; they set the weights of epoch k + 1.
-    """
-    rate = np.asarray(rate_hz, dtype=np.float64)
-    step = epoch_s * growth.rho * outgrowth(rate, growth)
-    hist = np.empty((n_epochs + 1, rate.shape[0]), dtype=np.float64)
-    hist[0] = growth.start_radius
-    unclamped = np.empty((n_epochs, rate.shape[0]), dtype=np.float64)
-    for k in range(n_epochs):
-        unclamped[k] = hist[k] + step
-        hist[k + 1] = np.maximum(unclamped[k], growth.min_radius)
-    return hist, unclamped
 
 
 # pair index: 0 EE, 1 EI, 2 IE, 3 II  (pre type first)

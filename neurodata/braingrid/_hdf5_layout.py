@@ -162,6 +162,10 @@ class BrainGridRecord:
         Epoch length [s].
     attrs : dict
         Extra root attributes (provenance, schedule, scaled thresholds...).
+    network_steps : ndarray of shape (n_network_spikes,), integer, optional
+        Time steps of every spike of the network, probed or not, which ``spikesHistory`` and
+        ``burstinessHist`` count (as BrainGrid's do). Default: *spike_steps*, right when every
+        neuron is probed.
     """
 
     xloc: np.ndarray
@@ -176,6 +180,7 @@ class BrainGridRecord:
     rates_history: np.ndarray
     tsim_s: float
     attrs: dict[str, Any] = field(default_factory=dict)
+    network_steps: np.ndarray | None = None
 
     @classmethod
     def from_raster(
@@ -190,6 +195,7 @@ class BrainGridRecord:
         tsim_s: float,
         radius: float = 0.4,
         thresh_v: tuple[float, float] = (0.015, 0.0136),
+        probed: np.ndarray | None = None,
     ) -> BrainGridRecord:
         """The record of a given spike raster on a *width* x *width* grid, every neuron probed:
         for writing a BrainGrid-layout file from spikes that did not come from the growth
@@ -210,11 +216,19 @@ class BrainGridRecord:
             Connection radius of every neuron in every epoch [grid units].
         thresh_v : (float, float)
             Firing threshold of the other neurons and of the starters [V].
+        probed : ndarray of int, optional
+            Neurons whose spikes the matrix holds, one column each in this order (default:
+            all, ascending). The histograms and ``ratesHistory`` count every neuron's spikes,
+            as BrainGrid's recorder does.
         """
         n = width * width
         steps = np.asarray(steps, dtype=np.int64)
         neurons = np.asarray(neurons, dtype=np.int64)
-        train_steps, counts = spike_trains_from_events(steps, neurons, n)
+        probed = np.arange(n) if probed is None else np.asarray(probed, dtype=np.int64)
+        column = np.full(n, -1, dtype=np.int64)
+        column[probed] = np.arange(probed.size)
+        kept = column[neurons] >= 0
+        train_steps, counts = spike_trains_from_events(steps[kept], column[neurons[kept]], probed.size)
         types = np.full(n, EXC)
         types[np.asarray(inhibitory, dtype=np.int64)] = INH
         starters = np.sort(np.asarray(starters, dtype=np.int64))
@@ -228,12 +242,13 @@ class BrainGridRecord:
             neuron_types=types,
             neuron_thresh=thresh,
             starter_neurons=starters,
-            probed_neurons=np.arange(n),
+            probed_neurons=probed,
             spike_steps=train_steps,
             spike_counts=counts,
             radii_history=np.full((n_epochs + 1, n), radius),
             rates_history=rates,
             tsim_s=tsim_s,
+            network_steps=None if probed.size == n else steps,
         )
 
     @property
@@ -299,6 +314,13 @@ class BrainGridRecord:
                 col = int(np.searchsorted(np.cumsum(counts), bad, side="right"))
                 msg = f"BrainGridRecord.spike_steps of column {col} are not strictly increasing"
                 raise ValueError(msg)
+        if self.network_steps is not None:
+            net = np.asarray(self.network_steps, dtype=np.int64)
+            if net.size < steps.size or (net.size and (net.min() < 1 or net.max() >= self.end_step)):
+                msg = (f"BrainGridRecord.network_steps must hold every spike of the network, at least the "
+                       f"{steps.size} probed ones, in [1, {self.end_step}); got {net.size} spikes"
+                       + (f" in [{net.min()}, {net.max()}]" if net.size else ""))
+                raise ValueError(msg)
 
 
 def write_braingrid_h5(
@@ -353,7 +375,7 @@ def write_braingrid_h5(
         msg = f"compression must be None or 'gzip'; got {compression!r}"
         raise ValueError(msg)
     n_sec = record.n_seconds
-    steps_i = steps.astype(np.int64)
+    steps_i = (steps if record.network_steps is None else np.asarray(record.network_steps)).astype(np.int64)
     burstiness = np.bincount(steps_i // STEPS_PER_BURSTINESS_BIN, minlength=n_sec).astype("<i4")
     history = np.bincount(steps_i // STEPS_PER_SPIKES_HISTORY_BIN,
                           minlength=n_sec * (STEPS_PER_BURSTINESS_BIN // STEPS_PER_SPIKES_HISTORY_BIN)).astype("<i4")
@@ -561,12 +583,13 @@ def check_braingrid_h5(
     """Check a BrainGrid HDF5 file against its layout and the checklist of spec §4.5 (items 1-5).
 
     1. ``spikesHistory.sum() == burstinessHist.sum() ==`` non-zero entries of the spike matrix,
-       and both histograms equal the binned spikes;
+       and both histograms equal the binned spikes; when ``probedNeurons`` is a subset of the
+       neurons (BrainGrid's histograms count every neuron), each bin holds at least the
+       probed spikes instead;
     2. each column strictly increasing over its non-zero prefix, zeros only after it;
     3. every spike step ``< n_epochs * Tsim / dt``;
     4. ``radiiHistory[0] == 0.4``, ``ratesHistory[0] == 0``, and for each simulated epoch k
-       ``ratesHistory[k] == spikes in epoch k / Tsim`` (epochs listed in the root attribute
-       ``analyticEpochs`` were grown in closed form and carry no spikes; they are skipped);
+       ``ratesHistory[k] == spikes in epoch k / Tsim`` for every epoch k and probed neuron;
     5. starters' ``neuronThresh`` in ``starter_thresh_v`` and starter indices valid; the
        non-starter rates are 0 before the network's first non-starter spike (by construction
        of item 4).
@@ -648,8 +671,15 @@ def _check_open_file(f: Any, path: Path, block_bytes: int, starter_thresh_v: tup
         flat = (spikes // steps_per_epoch) * n_probed + cols + j0
         epoch_counts += np.bincount(flat, minlength=epoch_counts.size).reshape(epoch_counts.shape)
     n_spikes = int(counts.sum())
+    partial = np.unique(probed).size < n
     for key, expect in (("spikesHistory", history), ("burstinessHist", burstiness)):
         got = f[key][:].astype(np.int64)
+        if partial:
+            if np.any(got < expect):
+                b = int(np.flatnonzero(got < expect)[0])
+                raise _violation(path, key, f"bin {b} holds {int(got[b])} spikes, expected at least the "
+                                 f"{int(expect[b])} of the probed neurons in {SPIKE_MATRIX_KEY}")
+            continue
         if got.sum() != n_spikes:
             raise _violation(path, key, f"sums to {int(got.sum())}, expected the {n_spikes} spikes of "
                              f"{SPIKE_MATRIX_KEY}")
@@ -662,11 +692,12 @@ def _check_open_file(f: Any, path: Path, block_bytes: int, starter_thresh_v: tup
         raise _violation(path, "radiiHistory", "row 0 must be the start radius 0.4")
     if not np.all(rates[0] == 0):
         raise _violation(path, "ratesHistory", "row 0 must be 0")
-    analytic = int(f.attrs.get("analyticEpochs", 0))
-    sim_rates = np.zeros((n_epochs, n), dtype=np.float64)
-    sim_rates[:, probed] = epoch_counts / tsim
-    for k in range(analytic, n_epochs):
-        if not np.allclose(rates[k + 1, probed], sim_rates[k, probed], rtol=1e-5, atol=1e-6):
-            raise _violation(path, "ratesHistory", f"row {k + 1} differs from the spike counts of epoch {k + 1} / Tsim")
+    spike_rates = epoch_counts / tsim
+    for k in range(n_epochs):
+        if not np.allclose(rates[k + 1, probed], spike_rates[k], rtol=1e-5, atol=1e-6):
+            j = int(np.flatnonzero(~np.isclose(rates[k + 1, probed], spike_rates[k], rtol=1e-5, atol=1e-6))[0])
+            raise _violation(path, "ratesHistory", f"row {k + 1} gives neuron {int(probed[j])} {rates[k + 1, probed[j]]:g} Hz, "
+                             f"but {SPIKE_MATRIX_KEY} holds {int(epoch_counts[k, j])} spikes in epoch {k + 1} "
+                             f"(expected {spike_rates[k, j]:g} Hz = spikes / Tsim)")
     return LayoutReport(n_neurons=n, n_probed=n_probed, n_starters=sizes["n_starters"], n_epochs=n_epochs,
                         n_rows=rows, tsim_s=tsim, end_step=end_step, spike_counts=counts, n_spikes=n_spikes)

@@ -1,4 +1,4 @@
-"""numba kernels of the BrainGrid growth network (spec ``braingrid.md`` §1.3-1.5, §2.2).
+"""numba kernels of the BrainGrid growth network (spec ``braingrid.md`` §1.3-1.5).
 
 Internal units: SI throughout -- volts, amperes, ohms, seconds -- and integer time steps of
 dt = 1e-4 s. Arrays are plain numpy arrays; the validating wrappers live in ``_network.py``
@@ -13,7 +13,6 @@ import numpy as np
 from numba import njit
 
 __all__ = [
-    "avalanche_scan",
     "overlap_area",
     "run_lif_network",
     "update_growth_synapses",
@@ -250,50 +249,3 @@ def run_lif_network(
                             acc_e[post] += w * u * r
         t += 1
     return t, n_out
-
-
-@njit(cache=True)
-def avalanche_scan(times, counts, mean_isi, burst_min):
-    """Avalanches and bursts of a merged spike train (spec §2.2, ``getAvalanches.m``).
-
-    With ``T = times``, ``C = counts`` (distinct spike steps and spikes per step, 0-based rows)
-    and ``S[k] = T[k+1] - T[k]``: scanning ``i = 1, 2, ...`` while ``i < len(S)``, an
-    avalanche starts when ``S[i] < mean_isi`` or ``C[i] > 1``; ``j`` advances from ``i + 1``
-    while ``S[j] < mean_isi``; the avalanche spans rows ``i - 1 .. j`` (the script's start one
-    row early is kept), then ``i = j + 1``; ``i`` is incremented once more after every row.
-    Avalanches with more than *burst_min* spikes are bursts.
-
-    Parameters
-    ----------
-    times : int64 (m,)  distinct spike steps, ascending
-    counts : int64 (m,)  spikes per step
-    mean_isi : float  [steps]
-    burst_min : float  [spikes]
-
-    Returns
-    -------
-    ndarray of shape (n_bursts, 4), int64
-        Columns: start row, end row, total spikes, width in steps (``T[end] - T[start] + 1``).
-    """
-    m = times.shape[0]
-    out = np.empty((max(m // 2, 1), 4), dtype=np.int64)
-    nb = 0
-    n_s = m - 1
-    i = 1
-    while i < n_s:
-        if (times[i + 1] - times[i]) < mean_isi or counts[i] > 1:
-            j = i + 1
-            while j < n_s and (times[j + 1] - times[j]) < mean_isi:
-                j += 1
-            total = 0
-            for k in range(i - 1, j + 1):
-                total += counts[k]
-            if total > burst_min:
-                out[nb, 0] = i - 1
-                out[nb, 1] = j
-                out[nb, 2] = total
-                out[nb, 3] = times[j] - times[i - 1] + 1
-                nb += 1
-            i = j + 1
-        i += 1
-    return out[:nb].copy()

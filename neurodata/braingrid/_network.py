@@ -15,7 +15,9 @@ Deviations from BrainGrid, on purpose:
   tau = 3 ms, inhibitory tau = 6 ms), with per-synapse plasticity state: identical in exact
   arithmetic to BrainGrid's per-synapse PSRs;
 * a pair over the 200-inputs cap gets no synapse; BrainGrid then writes the weight through a
-  stale index (spec §1.5 item 5), which is not reproduced.
+  stale index (spec §1.5 item 5), which is not reproduced;
+* schedule (b) simulates its pre-onset epochs without synaptic coupling (only the starters
+  can fire then); the growth still creates the synapses of those epochs.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._growth import GrowthParams, SynapseTable, analytic_pregrowth, outgrowth
+from ._growth import GrowthParams, SynapseTable, outgrowth
 from ._hdf5_layout import DT_S, EXC, INH, BrainGridRecord, spike_trains_from_events
-from ._kernels import avalanche_scan, run_lif_network
+from ._kernels import run_lif_network
 
 __all__ = [
     "SCHEDULES",
@@ -36,7 +38,6 @@ __all__ = [
     "NeuronParams",
     "Neurons",
     "SynapseParams",
-    "detect_avalanche_bursts",
     "inhibitory_mask",
     "make_neurons",
     "simulate_growth_network",
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 SCHEDULES = ("accelerated", "pregrowth")
-"""Growth schedules of spec §4.2: (a) every epoch simulated; (b) analytic pre-growth + simulated tail."""
+"""Growth schedules of spec §4.2: (a) every epoch coupled; (b) uncoupled pre-onset epochs + coupled tail."""
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,7 @@ class GrowthSimulation:
     ----------
     neurons : Neurons
     spike_steps : ndarray of shape (n_spikes,), int64
-        Spike time steps of the simulated epochs, ascending (dt = 1e-4 s), on the time axis of
-        the whole growth run (schedule (b): the tail starts at ``analytic_epochs * Tsim``).
+        Spike time steps of every epoch (uncoupled and coupled), ascending (dt = 1e-4 s).
     spike_neurons : ndarray of shape (n_spikes,), int32
         Neuron of each spike; ascending within a step.
     radii_history : ndarray of shape (n_epochs + 1, n) [grid units]
@@ -193,9 +193,9 @@ class GrowthSimulation:
     epoch_s : float
         Epoch length Tsim [s].
     analytic_epochs : int
-        Epochs grown in closed form (schedule (b)), 0 for schedule (a).
+        Leading epochs simulated without synaptic coupling (schedule (b)), 0 for schedule (a).
     intrinsic_rates : ndarray of shape (n,) [Hz]
-        Rates of the unconnected network used for the analytic epochs (zeros for (a)).
+        Mean rate over the uncoupled epochs (zeros for (a) or without such epochs).
     settings : dict
         The arguments of the run (JSON-able), recorded as provenance.
     """
@@ -213,7 +213,7 @@ class GrowthSimulation:
 
     @property
     def n_epochs(self) -> int:
-        """Total growth epochs (analytic and simulated)."""
+        """Total growth epochs (uncoupled and coupled)."""
         return self.radii_history.shape[0] - 1
 
     def to_record(self, attrs: dict | None = None) -> BrainGridRecord:
@@ -291,6 +291,17 @@ def _simulate_span(
         neurons_out.append(state.out_neurons[:n_out].copy())
 
 
+def _starter_subnetwork(neurons: Neurons) -> tuple[np.ndarray, Neurons]:
+    """The starters alone, as a network of their own (ids ascending, constants shared)."""
+    idx = np.flatnonzero(neurons.is_starter)
+    sub = Neurons(
+        width=neurons.width, xloc=neurons.xloc[idx], yloc=neurons.yloc[idx], is_inh=neurons.is_inh[idx],
+        is_starter=neurons.is_starter[idx], vthresh=neurons.vthresh[idx], vreset=neurons.vreset[idx],
+        vinit=neurons.vinit[idx], trefract_steps=neurons.trefract_steps[idx], inoise=neurons.inoise[idx],
+        i0=neurons.i0[idx], c1=neurons.c1[idx], c2=neurons.c2[idx])
+    return idx, sub
+
+
 def simulate_growth_network(
     width: int,
     *,
@@ -298,7 +309,6 @@ def simulate_growth_network(
     epoch_s: float = 10.0,
     simulated_epochs: int = 60,
     analytic_epochs: int = 80,
-    intrinsic_s: float = 100.0,
     seed: int = 0,
     growth: GrowthParams | None = None,
     neuron_params: NeuronParams | None = None,
@@ -309,20 +319,22 @@ def simulate_growth_network(
 
     Schedules (spec §4.2):
 
-    * ``"accelerated"`` (a): *simulated_epochs* epochs of *epoch_s* seconds, all simulated,
-      radii growing from ``start_radius``; *analytic_epochs* and *intrinsic_s* are ignored.
-    * ``"pregrowth"`` (b): (1) *intrinsic_s* seconds of the unconnected network give every
-      neuron's intrinsic rate (these spikes are not part of the result); (2)
-      *analytic_epochs* epochs of growth in closed form at those rates
-      (:func:`~neurodata.braingrid._growth.analytic_pregrowth`); (3) *simulated_epochs*
-      epochs simulated normally, continuing from the membrane state of (1) with empty
-      synapses. The result reads as one growth run of ``analytic_epochs + simulated_epochs``
-      epochs whose first epochs carry no recorded spikes.
+    * ``"accelerated"`` (a): *simulated_epochs* epochs of *epoch_s* seconds, all simulated
+      with synaptic coupling, radii growing from ``start_radius``; *analytic_epochs* is ignored.
+    * ``"pregrowth"`` (b): the first *analytic_epochs* epochs are simulated **without synaptic
+      coupling** (the pre-onset approximation of spec §4.2 (b): non-starters are silent and
+      starter-starter coupling is weak before onset). Only the starters are integrated there:
+      the other neurons' noise-free asymptote lies 1.5 mV (about 30 noise SDs) below their
+      threshold, so they cannot fire without input. Their spikes are recorded and their
+      per-epoch rates drive the growth, so the file holds exactly what happened. Then
+      *simulated_epochs* epochs follow with coupling, from the starters' membrane state and
+      with the other neurons at their noise-free asymptote ``Rm * I0`` (their stationary
+      noise, SD ~0.05 mV, builds up within tau_m = 30 ms), synaptic queues empty.
 
-    At the end of every simulated epoch: ``rate = spikes / epoch_s``; radii move by
+    At the end of every epoch: ``rate = spikes / epoch_s``; radii move by
     ``epoch_s * rho * outgrowth(rate)``; weights are recomputed from the unclamped radii; then
     radii below ``min_radius`` are clamped (BrainGrid's recorder order). The original runs use
-    ``epoch_s = 100``, ``rho = 1e-4``; the accelerated default is ``epoch_s = 10`` with
+    ``epoch_s = 100``, ``rho = 1e-4``; the default here is ``epoch_s = 10`` with
     ``rho = 1e-3`` (same growth per epoch).
 
     Parameters
@@ -333,20 +345,20 @@ def simulate_growth_network(
     epoch_s : float, default 10.0
         Epoch length Tsim [s], a multiple of 1 s.
     simulated_epochs : int, default 60
-        Epochs simulated with connections.
+        Epochs simulated with synaptic coupling.
     analytic_epochs : int, default 80
-        Epochs grown in closed form (schedule "pregrowth").
-    intrinsic_s : float, default 100.0
-        Length of the unconnected run that measures intrinsic rates [s] (schedule "pregrowth").
+        Leading epochs simulated without coupling (schedule "pregrowth").
     seed : int, default 0
         Seeds ``numpy.random.SeedSequence(seed)``; its three children draw the neuron
-        parameters, the unconnected run's noise and the growth run's noise.
+        parameters, the uncoupled epochs' noise and the coupled epochs' noise. The uncoupled
+        epochs do not depend on *analytic_epochs*: a run with more of them extends one with
+        fewer.
     growth : GrowthParams, optional
         Default: BrainGrid's, with ``rho = 1e-3 * 10 / epoch_s`` so that ``epoch_s * rho = 0.01``.
     neuron_params : NeuronParams, optional
     synapse_params : SynapseParams, optional
     on_epoch : callable(done, total), optional
-        Called after each simulated epoch (progress reporting).
+        Called after each epoch, uncoupled or coupled (progress reporting).
 
     Returns
     -------
@@ -369,15 +381,14 @@ def simulate_growth_network(
     if simulated_epochs < 1:
         msg = f"simulated_epochs must be >= 1; got {simulated_epochs!r}"
         raise ValueError(msg)
-    if schedule == "pregrowth" and (analytic_epochs < 0 or intrinsic_s <= 0):
-        msg = (f"schedule 'pregrowth' needs analytic_epochs >= 0 and intrinsic_s > 0; got "
-               f"analytic_epochs={analytic_epochs!r}, intrinsic_s={intrinsic_s!r}")
+    if schedule == "pregrowth" and analytic_epochs < 0:
+        msg = f"schedule 'pregrowth' needs analytic_epochs >= 0; got {analytic_epochs!r}"
         raise ValueError(msg)
     width = int(width)
     growth = growth or GrowthParams(rho=0.01 / epoch_s)
     neuron_params = neuron_params or NeuronParams()
     synapse_params = synapse_params or SynapseParams()
-    ss_params, ss_intrinsic, ss_run = np.random.SeedSequence(seed).spawn(3)
+    ss_params, ss_uncoupled, ss_run = np.random.SeedSequence(seed).spawn(3)
     neurons = make_neurons(width, np.random.default_rng(ss_params), neuron_params)
     n = width * width
     steps_per_epoch = round(epoch_s / DT_S)
@@ -390,86 +401,53 @@ def simulate_growth_network(
     radii = np.empty((n_epochs + 1, n), dtype=np.float64)
     rates = np.zeros((n_epochs + 1, n), dtype=np.float64)
     n_syn = np.zeros(n_epochs + 1, dtype=np.int64)
-    intrinsic = np.zeros(n)
-    if schedule == "pregrowth":
-        steps_i = round(intrinsic_s / DT_S)
-        counts_i = np.zeros((1, n), dtype=np.int64)
-        _simulate_span(state, neurons, None, synapse_params, np.random.default_rng(ss_intrinsic), 0, steps_i,
-                       counts_i, steps_i, 0, [], [])
-        intrinsic = counts_i[0] / intrinsic_s
-        hist, unclamped = analytic_pregrowth(intrinsic, k0, epoch_s, growth)
-        radii[: k0 + 1] = hist
-        rates[1: k0 + 1] = intrinsic
-        n_syn[0] = table.grow(radii[0])
-        for k in range(1, k0 + 1):  # the same synapses, in the same order, as a simulated growth
-            n_syn[k] = table.grow(unclamped[k - 1])
-        state.clear_synaptic()
-    else:
-        radii[0] = growth.start_radius
-        n_syn[0] = table.grow(radii[0])
-
-    rng = np.random.default_rng(ss_run)
-    epoch_counts = np.zeros((simulated_epochs, n), dtype=np.int64)
+    epoch_counts = np.zeros((n_epochs, n), dtype=np.int64)
+    radii[0] = growth.start_radius
+    n_syn[0] = table.grow(radii[0])
     steps_out: list[np.ndarray] = []
     neurons_out: list[np.ndarray] = []
-    offset = k0 * steps_per_epoch
-    for e in range(simulated_epochs):
-        k = k0 + e + 1
-        start = offset + e * steps_per_epoch
-        _simulate_span(state, neurons, table, synapse_params, rng, start, start + steps_per_epoch, epoch_counts,
-                       steps_per_epoch, offset, steps_out, neurons_out)
-        rates[k] = epoch_counts[e] / epoch_s
+
+    def end_epoch(k: int) -> None:
+        rates[k] = epoch_counts[k - 1] / epoch_s
         unclamped = radii[k - 1] + epoch_s * growth.rho * outgrowth(rates[k], growth)
         n_syn[k] = table.grow(unclamped)
         radii[k] = np.maximum(unclamped, growth.min_radius)
         if on_epoch is not None:
-            on_epoch(e + 1, simulated_epochs)
+            on_epoch(k, n_epochs)
+
+    if k0:
+        starters, sub = _starter_subnetwork(neurons)
+        sub_state = _NetworkState(sub, capacity=1 << 20)
+        sub_counts = np.zeros((k0, starters.size), dtype=np.int64)
+        rng_uncoupled = np.random.default_rng(ss_uncoupled)
+        for k in range(1, k0 + 1):
+            sub_steps: list[np.ndarray] = []
+            sub_ids: list[np.ndarray] = []
+            _simulate_span(sub_state, sub, None, synapse_params, rng_uncoupled, (k - 1) * steps_per_epoch,
+                           k * steps_per_epoch, sub_counts, steps_per_epoch, 0, sub_steps, sub_ids)
+            steps_out.extend(sub_steps)
+            neurons_out.extend(starters[ids].astype(np.int32) for ids in sub_ids)
+            epoch_counts[k - 1, starters] = sub_counts[k - 1]
+            end_epoch(k)
+        # the coupled epochs continue from the starters' state; the others sit at their
+        # noise-free asymptote Rm * I0 (= c2 * I0 / (1 - c1))
+        state.v[:] = neurons.c2 * neurons.i0 / (1.0 - neurons.c1)
+        state.v[starters] = sub_state.v
+        state.refrac[starters] = sub_state.refrac
+
+    rng = np.random.default_rng(ss_run)
+    for k in range(k0 + 1, n_epochs + 1):
+        start = (k - 1) * steps_per_epoch
+        _simulate_span(state, neurons, table, synapse_params, rng, start, start + steps_per_epoch, epoch_counts,
+                       steps_per_epoch, 0, steps_out, neurons_out)
+        end_epoch(k)
     spike_steps = np.concatenate(steps_out) if steps_out else np.zeros(0, np.int64)
     spike_neurons = np.concatenate(neurons_out) if neurons_out else np.zeros(0, np.int32)
+    intrinsic = epoch_counts[:k0].sum(axis=0) / (k0 * epoch_s) if k0 else np.zeros(n)
     settings = {"width": width, "schedule": schedule, "epoch_s": float(epoch_s),
-                "simulated_epochs": int(simulated_epochs), "analytic_epochs": int(k0),
-                "intrinsic_s": float(intrinsic_s) if schedule == "pregrowth" else 0.0, "seed": int(seed),
+                "simulated_epochs": int(simulated_epochs), "analytic_epochs": int(k0), "seed": int(seed),
                 "rho": growth.rho}
     return GrowthSimulation(
         neurons=neurons, spike_steps=spike_steps, spike_neurons=spike_neurons, radii_history=radii,
         rates_history=rates, n_synapses=n_syn, epoch_s=float(epoch_s), analytic_epochs=int(k0),
         intrinsic_rates=intrinsic, settings=settings)
-
-
-def detect_avalanche_bursts(
-    spike_steps: np.ndarray, n_steps: int, *, burst_min: float, mean_isi: float | None = None
-) -> dict[str, np.ndarray]:
-    """Bursts of the avalanche detector (spec §2.2) on a merged, sorted spike train.
-
-    The generator's self-check (spec §4.5 items 6-7); the labelled burst table with all
-    columns and the CSV export is the ``braingrid_bursts`` artifact.
-
-    Parameters
-    ----------
-    spike_steps : ndarray of shape (n_spikes,), int
-        All spike steps, ascending.
-    n_steps : int
-        Simulated steps (``meanISI = n_steps / n_spikes`` unless *mean_isi* is given).
-    burst_min : float
-        An avalanche with more spikes than this is a burst (1e4 originally; N for small grids).
-    mean_isi : float, optional
-        Network mean inter-spike interval [steps].
-
-    Returns
-    -------
-    dict of ndarray
-        ``start_step``, ``end_step``, ``width_steps``, ``total_spikes``, ``ibi_steps``
-        (quiet gap from the previous burst's end; from the first spike for the first burst),
-        and ``mean_isi`` (0-d).
-    """
-    steps = np.asarray(spike_steps, dtype=np.int64)
-    times, counts = np.unique(steps, return_counts=True)
-    if mean_isi is None:
-        mean_isi = n_steps / max(steps.size, 1)
-    rows = avalanche_scan(times, counts.astype(np.int64), float(mean_isi), float(burst_min))
-    start = times[rows[:, 0]] if rows.size else np.zeros(0, np.int64)
-    end = times[rows[:, 1]] if rows.size else np.zeros(0, np.int64)
-    prev_end = np.concatenate([[times[0] if times.size else 0], end[:-1]])
-    return {"start_step": start, "end_step": end, "width_steps": rows[:, 3].copy(),
-            "total_spikes": rows[:, 2].copy(), "ibi_steps": start - prev_end, "mean_isi": np.asarray(mean_isi)}
-

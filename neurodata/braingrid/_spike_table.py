@@ -20,6 +20,11 @@ padding goes unnoticed. Any check failing sends the file to a slow, slot-by-slot
 that names the first problem. Peak memory is O(block + spikes) and does not depend on how
 much of the matrix is padding.
 
+BrainGrid's configs that probe a subset of the neurons (``probedNeurons`` shorter than
+``xloc``) still count every neuron in ``spikesHistory``. For such a file a first pass counts
+the probed spikes per bin (checking that ``spikesHistory`` holds at least as many), and those
+counts size the buckets; a file probing every neuron is read in one pass.
+
 Because no two spikes share (time_step, neuron), the key order *is* the stable
 (time_step, neuron) order: ties within a time step are broken by neuron id, which fixes the
 seed's implementation-defined order (spec section 3.1, step 4).
@@ -342,6 +347,40 @@ def _check_block(block, col0, tmax, last, ended, counts, err):  # pragma: no cov
     return 0
 
 
+@njit(nogil=True, cache=True)
+def _count_block(block, col0, active, n_active, last, tmax, counts):  # pragma: no cover - numba
+    """Count the spikes of each 10-ms bin of one block into *counts*, walking each row over the
+    columns still *active* (as :func:`_scan_block`). Returns the spikes counted, or -1 at the
+    first sign of bad input (not increasing, after the padding, outside the run)."""
+    rows = block.shape[0]
+    na = n_active[0]
+    taken = 0
+    for r in range(rows):
+        if na == 0:
+            break
+        k = 0
+        for j in range(na):
+            c = active[j]
+            v = block[r, c - col0]
+            if v == 0:
+                continue
+            active[k] = c
+            k += 1
+            if v <= last[c] or v >= tmax:
+                return -1
+            last[c] = v
+            counts[v // np.uint64(HISTORY_BIN_STEPS)] += 1
+        taken += k
+        na = k
+    n_active[0] = na
+    nonzero = 0
+    flat = block.ravel()
+    for i in range(flat.size):
+        if flat[i] != 0:
+            nonzero += 1
+    return taken if nonzero == taken else -1
+
+
 # --------------------------------------------------------------------------------------
 # reading blocks of spikesProbedNeurons
 
@@ -556,8 +595,9 @@ def spike_table_arrays(
     ------
     ValueError
         A column is not strictly increasing, holds a spike after its zero padding, or a spike
-        lies outside the run; or ``spikesHistory`` is not the 10-ms histogram of the matrix.
-        The message names the key, column, neuron, row (or bin) and value.
+        lies outside the run; or ``spikesHistory`` is not the 10-ms histogram of the matrix
+        (when ``probedNeurons`` is a subset of the neurons: counts fewer spikes in a bin than
+        the matrix holds). The message names the key, column, neuron, row (or bin) and value.
     OSError
         The file cannot be read (for example truncated); the message names the rows.
     """
@@ -574,6 +614,12 @@ def spike_table_arrays(
     if history.size and history.min() < 0:
         msg = f"{source}: key 'spikesHistory' holds negative counts; expected spikes per 10-ms bin."
         raise ValueError(msg)
+    cols_per_block, rows_per_block = _block_shape(spikes, n_rows, n_cols, block_neurons, block_bytes)
+    partial = n_cols < layout.n_neurons
+    if partial:
+        # BrainGrid's spikesHistory counts every neuron, the matrix only the probed ones: a
+        # first pass counts the probed spikes per bin, which must not exceed spikesHistory's.
+        history = _probed_bin_counts(spikes, layout, history, tmax, cols_per_block, rows_per_block, source)
     # spikesHistory counts the spikes of every 10-ms bin (checklist 4.5.1), so each spike's
     # place in the time-sorted output is known up to its bin before the matrix is read: the
     # blocks append each spike to its time bucket (2**shift bins, a few thousand spikes),
@@ -590,7 +636,6 @@ def spike_table_arrays(
     last = np.zeros(n_cols, dtype=np.uint64)
     active = np.arange(n_cols, dtype=np.int64)
     n_active = np.zeros(1, dtype=np.int64)
-    cols_per_block, rows_per_block = _block_shape(spikes, n_rows, n_cols, block_neurons, block_bytes)
     sorter = _BucketSorter(keys, bucket_starts, bin_starts, shift, id_bits, layout)
     ok = False
     try:
@@ -616,11 +661,37 @@ def spike_table_arrays(
     raise RuntimeError(msg)
 
 
+def _probed_bin_counts(
+    spikes: Any, layout: BrainGridLayout, history: np.ndarray, tmax: int, cols_per_block: int, rows_per_block: int,
+    source: str,
+) -> np.ndarray:
+    """Spikes per 10-ms bin of the probed columns (a first pass over the matrix); raise a
+    ValueError naming the first bad slot, or the first bin where ``spikesHistory`` counts
+    fewer spikes than the probed neurons fired."""
+    counts = np.zeros(history.size, dtype=np.int64)
+    last = np.zeros(layout.n_cols, dtype=np.uint64)
+    active = np.arange(layout.n_cols, dtype=np.int64)
+    n_active = np.zeros(1, dtype=np.int64)
+    ok = True
+    with contextlib.closing(_iter_blocks(spikes, layout.n_rows, layout.n_cols, cols_per_block, rows_per_block, source)) as blocks:
+        for r0, c0, block in blocks:
+            if r0 == 0:
+                n_active[0] = block.shape[1]
+                active[: block.shape[1]] = np.arange(c0, c0 + block.shape[1])
+            if _count_block(block, c0, active, n_active, last, np.uint64(tmax), counts) < 0:
+                ok = False
+                break
+    if not ok or np.any(counts > history):
+        _diagnose(spikes, layout, history, cols_per_block, rows_per_block, source)
+    return counts
+
+
 def _diagnose(
     spikes: Any, layout: BrainGridLayout, history: np.ndarray, cols_per_block: int, rows_per_block: int, source: str
 ) -> None:
     """Read the matrix again, slot by slot, and raise a ValueError naming its first problem
-    (or the first bin where ``spikesHistory`` differs from the matrix' histogram)."""
+    (or the first bin where ``spikesHistory`` differs from the matrix' histogram; with a
+    subset of the neurons probed, where it counts fewer spikes than the matrix holds)."""
     last = np.zeros(layout.n_cols, dtype=np.uint64)
     ended = np.zeros(layout.n_cols, dtype=np.bool_)
     counts = np.zeros(history.size, dtype=np.int64)
@@ -630,13 +701,18 @@ def _diagnose(
         for r0, c0, block in blocks:
             if _check_block(block, c0, tmax, last, ended, counts, err) < 0:
                 _raise_block_error(err, r0, layout, source)
-    differ = np.flatnonzero(counts != history)
+    partial = layout.n_cols < layout.n_neurons
+    differ = np.flatnonzero(counts > history if partial else counts != history)
     if differ.size:
         b = int(differ[0])
+        expected = (
+            f"expected at least the spikes of the {layout.n_cols} probed neurons ({differ.size} bins count fewer)"
+            if partial
+            else f"expected the histogram of the spike matrix ({differ.size} bins differ)"
+        )
         msg = (
             f"{source}: key 'spikesHistory' bin {b} counts {int(history[b])} spikes but 'spikesProbedNeurons' holds "
-            f"{int(counts[b])} in steps [{b * HISTORY_BIN_STEPS}, {(b + 1) * HISTORY_BIN_STEPS}); "
-            f"expected the histogram of the spike matrix ({differ.size} bins differ)."
+            f"{int(counts[b])} in steps [{b * HISTORY_BIN_STEPS}, {(b + 1) * HISTORY_BIN_STEPS}); {expected}."
         )
         raise ValueError(msg)
 
@@ -685,18 +761,11 @@ def spike_table(
         Dim ``spike`` (sorted by time step, then neuron): ``time_step`` (uint64, steps),
         ``neuron`` (int32), ``x``, ``y`` (int16, grid units). Dim ``cell`` (all neurons):
         ``cell_x``, ``cell_y``, ``cell_type`` (1 INH, 2 EXC), ``starter`` (bool).
-        Attrs: ``dt_s``, ``n_steps``, ``n_neurons``, ``n_probed``, ``grid_width`` and
-        ``first_simulated_step`` (steps grown in closed form before it by the generator's
-        schedule (b), from the root attribute ``analyticEpochs``; 0 for a fully simulated run).
+        Attrs: ``dt_s``, ``n_steps``, ``n_neurons``, ``n_probed``, ``grid_width``.
     """
     arrays, layout = spike_table_arrays(h5, block_neurons=block_neurons, block_bytes=block_bytes, source=source)
     starter = np.zeros(layout.n_neurons, dtype=bool)
     starter[layout.starters] = True
-    # Schedule (b) files grow their first epochs in closed form: no spikes were simulated there.
-    root_attrs = getattr(h5, "attrs", {})
-    analytic_epochs = int(root_attrs.get("analyticEpochs", 0)) if "analyticEpochs" in root_attrs else 0
-    tsim_s = float(np.asarray(h5["Tsim"][()]).ravel()[0]) if "Tsim" in h5 else 0.0
-    first_simulated_step = round(analytic_epochs * tsim_s / layout.dt_s) if analytic_epochs else 0
     grid_width = int(layout.xloc.max()) + 1 if layout.n_neurons else 0
     return xr.Dataset(
         {
@@ -716,7 +785,6 @@ def spike_table(
             "n_neurons": layout.n_neurons,
             "n_probed": layout.n_cols,
             "grid_width": grid_width,
-            "first_simulated_step": int(first_simulated_step),
             "sort_order": "time_step, then neuron (stable; ties within a step by neuron id)",
         },
     )

@@ -4,26 +4,30 @@ For each burst onset (the first spike, in (time step, neuron) order, whose time 
 burst's StartT, and whose preceding spike is not itself at a StartT), the pre-burst window is
 the *w* spikes just before the onset (label 1) and the non-burst window the *w* spikes ending
 *gap* spikes before it (label 0). An onset is kept only if its *gap* preceding spikes span at
-least ``min_gap_steps`` steps (the original compares the same number, 2000, to both), which
-drops bursts that follow too closely on the previous one.
+least ``min_gap_steps`` steps, which drops bursts that follow too closely on the previous one.
+The seed compares the same number, 2000, to both, but they are different quantities: the gap
+is a spike count (about 1 s of background at N = 10 000, scaled to N with
+:func:`scaled_gap`), the span criterion a time, 2000 steps = 0.2 s, which only Δt changes.
 
 Fixes of the seed's quirks (spec 3.2):
 
 * (a) the seed trims the spatial non-burst array with ``index+1:n`` instead of ``index:n``,
   adding one all-zero non-burst row to every ``space_{w}.csv``: not reproduced, both kinds
   have exactly one pre-burst and one non-burst sample per kept onset;
-* (b) the seed does not check ``i - w - gap >= 0`` and slices with negative indices for very
-  early bursts: onsets with ``i - gap - max(windows) < 0`` are dropped here (counted in
-  ``n_dropped_early``), so every window size uses the same onsets;
+* (b) the seed does not check ``i - w - gap >= 0``: for an onset with ``i < gap`` its span
+  check reads ``spikes[i - gap]`` from the end of the array and fails (the onset is dropped),
+  and for ``gap <= i < gap + w`` the empty non-burst slice cannot be assigned (the notebook
+  stops). Here both are dropped, decided per window size as the seed's loop over sizes does
+  (``n_dropped_early`` of each node): a small window keeps early onsets a large one cannot;
 * (c) spikes sharing a time step were in pandas' unstable quicksort order; here they follow
   the stable (time step, neuron) order of the spike table, so windows are reproducible. As in
   the seed, the onset is the first spike of its step, so a pre-burst window holds only
   spikes of strictly earlier steps.
 
 The unseeded ``np.random.shuffle`` of the seed is replaced by a seeded ``split``
-(train/val/test) drawn per *burst*, so that a burst's pre-burst and non-burst samples share a
-split and a burst has the same split at every window size. Samples are ordered by burst,
-then label (1 before 0); shuffle when loading.
+(train/val/test) drawn per *burst* over the onsets kept by the span check, so that a burst's
+pre-burst and non-burst samples share a split and a burst has the same split at every window
+size that uses it. Samples are ordered by burst, then label (1 before 0); shuffle when loading.
 """
 
 from __future__ import annotations
@@ -34,17 +38,36 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["SPLITS", "burst_onsets", "burst_windows", "scaled_gap", "window_frames", "window_width"]
+__all__ = [
+    "SPLITS",
+    "burst_onsets",
+    "burst_windows",
+    "original_min_gap_steps",
+    "scaled_gap",
+    "window_frames",
+    "window_width",
+]
 
 #: Names of the splits, in the order of their fractions.
 SPLITS = ("train", "val", "test")
 #: The seed's gap in spikes, meant for N = 10 000 (about 1 s of background there).
 ORIGINAL_GAP = 2000
+#: The seed's span criterion: the gap's spikes must span at least 2000 steps of 1e-4 s (0.2 s).
+ORIGINAL_MIN_GAP_STEPS = 2000
+ORIGINAL_DT_S = 1e-4
 
 
 def scaled_gap(n_neurons: int, gap: int = ORIGINAL_GAP, reference_n: int = 10_000) -> int:
     """The gap scaled to network size, ``round(gap * N / reference_n)`` (spec 4.4), at least 1."""
     return max(1, round(gap * n_neurons / reference_n))
+
+
+def original_min_gap_steps(dt_s: float = ORIGINAL_DT_S) -> int:
+    """The seed's span criterion, 2000 steps of 1e-4 s (0.2 s), in steps of *dt_s* seconds."""
+    if not dt_s > 0:
+        msg = f"dt_s must be a positive step in seconds; got {dt_s!r}."
+        raise ValueError(msg)
+    return max(1, round(ORIGINAL_MIN_GAP_STEPS * ORIGINAL_DT_S / dt_s))
 
 
 def burst_onsets(time_step: np.ndarray, start_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +147,7 @@ def burst_windows(
     windows: Sequence[int] = (5, 10, 50, 100, 500),
     gap: int = ORIGINAL_GAP,
     min_gap_steps: int | None = None,
+    dt_s: float = ORIGINAL_DT_S,
     split_fractions: Sequence[float] = (0.7, 0.15, 0.15),
     seed: int = 0,
     burst_index: np.ndarray | None = None,
@@ -146,8 +170,11 @@ def burst_windows(
         Spikes between the end of the non-burst window and the onset (scale it to N with
         :func:`scaled_gap`).
     min_gap_steps : int, optional
-        The *gap* spikes before an onset must span at least this many steps (default: *gap*,
-        as in the seed).
+        The *gap* spikes before an onset must span at least this many steps (default: the
+        seed's 2000 steps of 1e-4 s, :func:`original_min_gap_steps` of *dt_s*; not scaled
+        with *gap*).
+    dt_s : float, default 1e-4
+        Seconds per step of *time_step*.
     split_fractions : sequence of 3 floats, default (0.7, 0.15, 0.15)
         Fractions of bursts in train, val and test.
     seed : int, default 0
@@ -158,17 +185,17 @@ def burst_windows(
     Returns
     -------
     xarray.DataTree
-        Root attrs describe the parameters; node ``window_{w}`` has dims (sample, position)
-        with ``temporal`` (int64 step offsets from the window's first spike), ``x``, ``y``
+        Root attrs describe the parameters and the onsets; node ``window_{w}`` has dims
+        (sample, position) with ``temporal (int64 step offsets from the window's first spike), ``x``, ``y``
         (int16), ``neuron`` (int32), and per sample ``label`` (1 pre-burst, 0 non-burst),
         ``burst`` (index in the burst table), ``onset_step``, ``start_step`` (first spike of the
-        window) and ``split``.
+        window) and ``split``; its attrs count the onsets it uses and those too early for it.
 
     Raises
     ------
     ValueError
-        No burst onset is usable (none of the StartT are spike times, or all are too early or too
-        close to the previous burst).
+        No burst onset is usable at some window size (none of the StartT are spike times, or
+        all are too early or too close to the previous burst).
     """
     ts = np.asarray(time_step)
     windows = [int(w) for w in windows]
@@ -179,23 +206,26 @@ def burst_windows(
         msg = f"split_fractions must be 3 non-negative fractions (train, val, test); got {list(split_fractions)}."
         raise ValueError(msg)
     gap = int(gap)
-    min_gap_steps = gap if min_gap_steps is None else int(min_gap_steps)
+    min_gap_steps = original_min_gap_steps(dt_s) if min_gap_steps is None else int(min_gap_steps)
     starts = np.asarray(start_steps)
     burst_index = np.arange(starts.size, dtype=np.int64) if burst_index is None else np.asarray(burst_index, dtype=np.int64)
-    onset, which = burst_onsets(ts, starts)
-    n_found = onset.size
-    early = onset - gap - max(windows) < 0
-    onset, which = onset[~early], which[~early]
+    found, found_burst = burst_onsets(ts, starts)
+    # the span check needs the spike `gap` before the onset (the seed's wrapped index fails it)
+    before_gap = found < gap
+    onset, which = found[~before_gap], found_burst[~before_gap]
     span_ok = (ts[onset].astype(np.int64) - ts[onset - gap].astype(np.int64)) >= min_gap_steps
     onset, which = onset[span_ok], which[span_ok]
-    if onset.size == 0:
+    split_of_onset = _assign_splits(onset.size, split_fractions, seed)
+    usable = {w: onset - gap - w >= 0 for w in windows}
+    empty = [w for w in windows if not usable[w].any()]
+    if empty:
         msg = (
-            f"No usable burst onset: {starts.size} bursts, {n_found} StartT found among the {ts.size} spike times, "
-            f"{int(early.sum())} too early for gap={gap} + window={max(windows)} spikes, "
-            f"{int((~span_ok).sum())} whose {gap} preceding spikes span < {min_gap_steps} steps."
+            f"No usable burst onset for window size(s) {empty}: {starts.size} bursts, {found.size} StartT found among "
+            f"the {ts.size} spike times, {int(before_gap.sum())} with fewer than gap = {gap} spikes before them, "
+            f"{int((~span_ok).sum())} whose {gap} preceding spikes span < min_gap_steps = {min_gap_steps} steps, "
+            f"{int(onset.size - usable[empty[0]].sum())} too early for gap + {empty[0]} spikes."
         )
         raise ValueError(msg)
-    split_of_burst = _assign_splits(onset.size, split_fractions, seed)
     root_attrs = {
         "gap_spikes": gap,
         "min_gap_steps": min_gap_steps,
@@ -203,17 +233,17 @@ def burst_windows(
         "split_seed": int(seed),
         "split_fractions": ",".join(str(float(f)) for f in split_fractions),
         "n_bursts": int(starts.size),
-        "n_onsets_found": int(n_found),
-        "n_dropped_early": int(early.sum()),
+        "n_onsets_found": int(found.size),
+        "n_dropped_before_gap": int(before_gap.sum()),
         "n_dropped_close": int((~span_ok).sum()),
-        "n_onsets_used": int(onset.size),
+        "n_onsets_used": int(max(usable[w].sum() for w in windows)),
     }
     nodes: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs=root_attrs)}
-    # Sample order: burst by burst, pre-burst (label 1) then non-burst (label 0).
-    label = np.tile(np.array([1, 0], dtype=np.int8), onset.size)
-    first_pre = np.repeat(onset, 2)
     for w in windows:
-        first = first_pre - w - np.tile(np.array([0, gap]), onset.size)
+        onset_w, which_w, split_w = onset[usable[w]], which[usable[w]], split_of_onset[usable[w]]
+        # Sample order: burst by burst, pre-burst (label 1) then non-burst (label 0).
+        label = np.tile(np.array([1, 0], dtype=np.int8), onset_w.size)
+        first = np.repeat(onset_w, 2) - w - np.tile(np.array([0, gap]), onset_w.size)
         idx = first[:, None] + np.arange(w)[None, :]
         t_win = ts[idx].astype(np.int64)
         nodes[f"window_{w}"] = xr.Dataset(
@@ -223,16 +253,17 @@ def burst_windows(
                 "y": (("sample", "position"), np.asarray(y)[idx].astype(np.int16), {"units": "grid_unit", "long_name": "y position of the spiking neuron"}),
                 "neuron": (("sample", "position"), np.asarray(neuron)[idx].astype(np.int32), {"long_name": "id of the spiking neuron"}),
                 "label": ("sample", label, {"long_name": "1 = pre-burst window, 0 = non-burst window"}),
-                "burst": ("sample", np.repeat(burst_index[which], 2), {"long_name": "index of the burst in the burst table"}),
-                "onset_step": ("sample", np.repeat(ts[onset].astype(np.int64), 2), {"units": "step", "long_name": "time step of the burst onset (StartT)"}),
+                "burst": ("sample", np.repeat(burst_index[which_w], 2), {"long_name": "index of the burst in the burst table"}),
+                "onset_step": ("sample", np.repeat(ts[onset_w].astype(np.int64), 2), {"units": "step", "long_name": "time step of the burst onset (StartT)"}),
                 "start_step": ("sample", t_win[:, 0], {"units": "step", "long_name": "time step of the window's first spike"}),
-                "split": ("sample", np.repeat(split_of_burst, 2), {"long_name": "train / val / test split (seeded, per burst)"}),
+                "split": ("sample", np.repeat(split_w, 2), {"long_name": "train / val / test split (seeded, per burst)"}),
             },
             coords={
                 "sample": ("sample", np.arange(label.size, dtype=np.int64), {"long_name": "sample index"}),
                 "position": ("position", np.arange(w, dtype=np.int32), {"long_name": "spike position within the window"}),
             },
-            attrs={"window": w, "gap_spikes": gap},
+            attrs={"window": w, "gap_spikes": gap, "n_onsets_used": int(onset_w.size),
+                   "n_dropped_early": int(onset.size - onset_w.size)},
         )
     return xr.DataTree.from_dict(nodes)
 

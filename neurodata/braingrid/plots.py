@@ -32,8 +32,9 @@ def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None 
 
     Writes ``braingrid_bursts_raster.png`` (the first *span_s* seconds after the first burst,
     rows = neuron id, starters in red) and ``braingrid_bursts_stats.png`` (size, width and
-    IBI histograms per detector). *spikes* defaults to the ``braingrid_spikes`` artifact next
-    to *bursts*.
+    the two inter-burst intervals, quiet gap and peak-to-peak, in panels of their own, each
+    detector in its colour). *spikes* defaults to the ``braingrid_spikes`` artifact next to
+    *bursts*.
     """
     bursts = bursts.load()
     spikes = spikes if spikes is not None else _sibling(bursts, "braingrid_spikes")
@@ -65,17 +66,22 @@ def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None 
     path = save_figure(fig, out_dir, "braingrid_bursts_raster")
     out.append(path)
 
-    fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
+    fig, axs = plt.subplots(1, 4, figsize=(14, 3.2))
     for det, color in _COLORS.items():
         sel = detector == det
         if not sel.any():
             continue
         axs[0].hist(bursts["n_spikes"].values[sel], bins=30, color=color, alpha=0.6, label=det)
         axs[1].hist(bursts["width_steps"].values[sel] * dt_s * 1e3, bins=30, color=color, alpha=0.6)
-        axs[2].hist(bursts["ibi_steps"].values[sel][1:] * dt_s, bins=30, color=color, alpha=0.6)
+        # the first burst's intervals run from the start of the run: left out
+        axs[2].hist(bursts["ibi_gap_steps"].values[sel][1:] * dt_s, bins=30, color=color, alpha=0.6)
+        axs[3].hist(bursts["ibi_peak_steps"].values[sel][1:] * dt_s, bins=30, color=color, alpha=0.6)
     axs[0].set_xlabel("spikes per burst")
     axs[1].set_xlabel("burst width (ms)")
-    axs[2].set_xlabel("IBI (s; quiet gap / peak-to-peak)")
+    axs[2].set_xlabel("quiet gap: start - previous end (s)")
+    axs[2].set_title("IBI of getAvalanches.m", fontsize=9)
+    axs[3].set_xlabel("peak-to-peak interval (s)")
+    axs[3].set_title("Interval of getBinnedBurstInfo.m", fontsize=9)
     axs[0].legend(fontsize=8)
     path = save_figure(fig, out_dir, "braingrid_bursts_stats")
     out.append(path)

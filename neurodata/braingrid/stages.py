@@ -60,7 +60,6 @@ BURSTS_SPEC = {
     "binned_min_spikes": Nullable(Interval(float, 0, None), default=None),
     "bin_steps": Interval(int, 1, None, default=100),
     "quirks": Boolean(default=True),
-    "exclude_analytic_epochs": Boolean(default=True),
     "mean_isi_steps": Nullable(Interval(float, 0, None, closed="neither"), default=None),
 }
 WINDOWS_SPEC = {
@@ -145,15 +144,11 @@ def bursts_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
     time_step = np.asarray(spikes["time_step"].values)
     n_neurons = int(spikes.attrs["n_neurons"])
     n_steps = int(spikes.attrs["n_steps"])
-    # meanISI = steps / spikes: over the simulated steps only, when the generator grew the first
-    # epochs in closed form (schedule b); the original run simulated every epoch.
-    skipped = int(spikes.attrs.get("first_simulated_step", 0)) if p["exclude_analytic_epochs"] else 0
     spikes.close()
     ds = burst_table(
         time_step,
         n_neurons=n_neurons,
         n_steps=n_steps,
-        isi_steps=n_steps - skipped,
         detectors=p["detectors"],
         burst_min=p["burst_min"],
         binned_threshold=p["binned_threshold"],
@@ -178,6 +173,7 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
     spikes = _input("braingrid_spikes", data_dir, "burst_windows")
     bursts = _input("braingrid_bursts", data_dir, "burst_windows")
     n_neurons = int(spikes.attrs["n_neurons"])
+    dt_s = float(spikes.attrs["dt_s"])
     gap = scaled_gap(n_neurons, p["gap"]) if p["scale_gap_to_n"] else p["gap"]
     detector = np.asarray(bursts["detector"].values).astype(object)
     chosen = np.flatnonzero(detector == p["detector"])
@@ -197,6 +193,7 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
         windows=p["windows"],
         gap=gap,
         min_gap_steps=p["min_gap_steps"],
+        dt_s=dt_s,
         split_fractions=p["split_fractions"],
         seed=p["seed"],
         burst_index=chosen,

@@ -1,6 +1,6 @@
 """ISF-style ANN batches: an active L5PT simrun, ISF simrun files and the prepare_ANN_batches capability."""
 
-from ._activity import activity_metrics, simrun_activity_metrics
+from ._activity import IN_VIVO_RANGES, ActivityRange, activity_lines, activity_metrics, simrun_activity_metrics
 from ._activation import (
     EI_LABELS,
     assign_spatial_bins,
@@ -13,6 +13,7 @@ from ._activation import (
 from ._ann_batches import (
     AnnBatch,
     accumulate_batch_rows,
+    ann_batch_from_rows,
     dendrite_targets,
     make_ann_batch,
     point_sampled_voltage,
@@ -27,7 +28,6 @@ from ._biophysics import (
     simulate_cell_voltage,
     simulate_soma_voltage,
 )
-from ._delayed import run_delayeds_incrementally
 from ._isf_files import (
     IsfSimrun,
     read_cell_parameters,
@@ -39,13 +39,16 @@ from ._isf_files import (
 )
 from ._landmarks import RecordingSite, apical_trunk, distal_recording_site, main_bifurcation, recording_sites
 from ._morphology import Morphology, make_l5pt_morphology
+from ._metrics import ann_batches_metrics, simrun_metrics, spatial_bins_metrics
 from ._simrun import (
     DENDRITE_SPIKE_THRESHOLD_MV,
     SOMA_SPIKE_THRESHOLD_MV,
+    SimrunResult,
     cell_morphology,
     dendritic_recordings,
     dendritic_spike_times,
     make_simrun,
+    simulate_simrun,
     spike_times_frame,
     synapse_activation_frame,
     synaptic_weights,
@@ -53,6 +56,7 @@ from ._simrun import (
 )
 from ._spatial_bins import (
     SIBLING_RULES,
+    SpatialBins,
     as_section_distances,
     bin_adjacency_in_section,
     bin_index,
@@ -60,30 +64,39 @@ from ._spatial_bins import (
     neighbouring_spatial_bins,
     section_bin_size,
     section_distances,
+    section_distances_from_bins,
     spatial_bin_adjacency,
     spatial_bin_names,
     spatial_bin_table,
+    spatial_bins_of,
 )
 from ._spikes import ap_array, isi_array, isi_at, isi_from_spike_list, spike_times_to_onehot
 from ._synapses import DEFAULT_CELL_TYPES, SynapseTable, activation_times, celltype_of, place_synapses
 from ._voltage import max_depolarization_per_ms, max_depolarization_per_ms_dask, max_per_ms, time_groups
 
 __all__ = [
+    "ActivityRange",
     "AnnBatch",
     "Biophysics",
     "DEFAULT_CELL_TYPES",
     "DENDRITE_SPIKE_THRESHOLD_MV",
     "EI_LABELS",
+    "IN_VIVO_RANGES",
     "Injection",
     "IsfSimrun",
     "Morphology",
     "RecordingSite",
     "SIBLING_RULES",
     "SOMA_SPIKE_THRESHOLD_MV",
+    "SimrunResult",
+    "SpatialBins",
     "SynapseTable",
     "accumulate_batch_rows",
     "activation_times",
+    "activity_lines",
     "activity_metrics",
+    "ann_batch_from_rows",
+    "ann_batches_metrics",
     "ap_array",
     "apical_trunk",
     "as_section_distances",
@@ -121,17 +134,21 @@ __all__ = [
     "read_synapse_activation_file",
     "read_voltage_traces_file",
     "recording_sites",
-    "run_delayeds_incrementally",
     "save_synapse_activation_batch",
     "section_bin_size",
     "section_distances",
+    "section_distances_from_bins",
     "simrun_activity_metrics",
+    "simrun_metrics",
     "simulate_cell_voltage",
+    "simulate_simrun",
     "simulate_soma_voltage",
     "soma_targets",
     "spatial_bin_adjacency",
     "spatial_bin_names",
     "spatial_bin_table",
+    "spatial_bins_metrics",
+    "spatial_bins_of",
     "spike_times_frame",
     "spike_times_to_onehot",
     "synapse_activation_array",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._exceptions import ParamError
 from ._kernels import accumulate_activations
 from ._morphology import SOMA
 from ._spatial_bins import as_section_distances
@@ -30,9 +31,16 @@ _SA_COLUMNS = ("synapse_type", "synapse_ID", "soma_distance", "section_ID")
 def time_bin_edges(min_time: float, max_time: float, bin_size: float) -> np.ndarray:
     """Edges ``min_time, min_time + bin_size, ..., max_time`` (ms) of the temporal bins.
 
+    Parameters
+    ----------
+    min_time, max_time : float
+        The window (ms).
+    bin_size : float
+        Width of a temporal bin (ms).
+
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         Unless ``min_time < max_time`` and ``max_time - min_time`` is a whole number of
         `bin_size` (ISF's ``np.arange(min, max + bin, bin)`` silently overshot ``max_time``).
     """
@@ -43,7 +51,7 @@ def time_bin_edges(min_time: float, max_time: float, bin_size: float) -> np.ndar
             f"'bin_size' ({bin_size!r} ms) must divide max_time - min_time = {max_time - min_time!r} ms "
             f"into whole bins; choose e.g. {(max_time - min_time) / max(1, round(n))!r}."
         )
-        raise ValueError(msg)
+        raise ParamError(msg)
     edges = min_time + np.arange(int(round(n)) + 1) * bin_size
     edges[-1] = max_time
     return edges
@@ -70,7 +78,7 @@ def classify_celltypes(
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         Naming the unknown cell types, the synapse types they came from and both lists.
     """
     types = pd.Series(np.asarray(synapse_type, dtype=object))
@@ -87,7 +95,7 @@ def classify_celltypes(
                 f"{sorted({u for _, u in unknown})[:5]}): expected one of excitatory_celltypes "
                 f"{sorted(exc)} or inhibitory_celltypes {sorted(inh)}."
             )
-            raise ValueError(msg)
+            raise ParamError(msg)
     return is_inh[codes] if len(codes) else np.zeros(0, dtype=np.int64)
 
 
@@ -122,7 +130,7 @@ def assign_spatial_bins(
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         For a section ID that is not in the table, or a synapse outside its section's range
         by `tolerance` or more; the message names the synapse.
     """
@@ -135,7 +143,7 @@ def assign_spatial_bins(
     if bad.size:
         i = int(bad[0])
         msg = f"synapse {describe(i)}: section_ID {int(sec[i])} is not a section of the cell (0..{n_sec - 1})."
-        raise ValueError(msg)
+        raise ParamError(msg)
     lo = sdf["min_"].to_numpy(dtype=np.float64)
     hi = sdf["max_"].to_numpy(dtype=np.float64)
     nb = sdf["n_bins"].to_numpy(dtype=np.int64)
@@ -152,7 +160,7 @@ def assign_spatial_bins(
             f"range [{float(s_lo[i]):g}, {float(s_hi[i]):g}] µm by more than the tolerance {float(tolerance):g} µm "
             f"({int(outside.sum())} synapse row(s) affected); check the section_ID or raise the tolerance."
         )
-        raise ValueError(msg)
+        raise ParamError(msg)
     # bin k of [lo, hi] split in n equal parts, edges as np.linspace; right-open, hi in bin n
     width = np.where(s_n > 0, (s_hi - s_lo) / np.maximum(s_n, 1), 0.0)
     k = np.where(width > 0, np.floor((dist - s_lo) / np.where(width > 0, width, 1.0)), 0).astype(np.int64)
@@ -183,7 +191,7 @@ def augment_with_spatial_bins(
 
     Bugs fixed: the weighted path raised NameError in ISF (``syn_weights`` undefined); here
     `synaptic_weights` maps every synapse type to its weight. A synapse outside its section
-    raised a bare RuntimeError; here the ValueError names the synapse.
+    raised a bare RuntimeError; here the ParamError names the synapse.
 
     Parameters
     ----------
@@ -208,7 +216,7 @@ def augment_with_spatial_bins(
     missing = [c for c in _SA_COLUMNS if c not in sa.columns]
     if missing:
         msg = f"augment_with_spatial_bins: 'sa' lacks columns {missing}; expected at least {list(_SA_COLUMNS)}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     out = sa.copy()
     st = out["synapse_type"].to_numpy(dtype=object)
     sid = out["synapse_ID"].to_numpy()
@@ -228,7 +236,7 @@ def augment_with_spatial_bins(
         unknown = sorted(set(st.tolist()) - set(synaptic_weights))
         if unknown:
             msg = f"augment_with_spatial_bins: no synaptic weight for synapse types {unknown}; 'synaptic_weights' has {sorted(synaptic_weights)}."
-            raise ValueError(msg)
+            raise ParamError(msg)
         out["syn_weight"] = out["synapse_type"].map(synaptic_weights).astype(np.float64)
     order = np.lexsort((sid, st.astype(str), np.asarray(idx, dtype=str)))
     return out.iloc[order]
@@ -277,7 +285,7 @@ def temporal_binning(
     if use_weights:
         if "syn_weight" not in sa_augmented.columns:
             msg = "temporal_binning: use_weights=True needs a 'syn_weight' column (augment_with_spatial_bins with synaptic_weights)."
-            raise ValueError(msg)
+            raise ParamError(msg)
         w = np.repeat(sa_augmented["syn_weight"].to_numpy(dtype=np.float64)[:, None], times.shape[1], axis=1)
     keep = ~np.isnan(times)
     counts, _ = np.histogram(times[keep], bins=edges, weights=w[keep] if use_weights else None)
@@ -338,7 +346,7 @@ def synapse_activation_array(
     if use_weights:
         if "syn_weight" not in sa_augmented.columns:
             msg = "synapse_activation_array: use_weights=True needs a 'syn_weight' column."
-            raise ValueError(msg)
+            raise ParamError(msg)
         weight = sa_augmented["syn_weight"].to_numpy(dtype=np.float64)
     else:
         weight = np.ones(len(sa_augmented))

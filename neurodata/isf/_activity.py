@@ -1,16 +1,29 @@
 """Figures of a simrun's activity: spontaneous and whisker-evoked firing, dendritic events.
 
 `activity_metrics` returns them as a flat dict of numbers, so that the ``isf_simrun`` stage
-can publish them as DVC metrics and tests can pin them to the ranges reported in vivo.
+can publish them as DVC metrics; `IN_VIVO_RANGES` are the ranges reported in vivo that the
+model's figures must fall in (with their sources), checked by `activity_lines` (the
+``isf_activity`` report) and the tests.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BURST_ISI_MS", "EVOKED_WINDOW_MS", "activity_metrics", "simrun_activity_metrics"]
+from .._exceptions import ParamError
+
+__all__ = [
+    "BURST_ISI_MS",
+    "EVOKED_WINDOW_MS",
+    "IN_VIVO_RANGES",
+    "ActivityRange",
+    "activity_lines",
+    "activity_metrics",
+    "simrun_activity_metrics",
+]
 
 #: Window after the whisker stimulus in which somatic spikes count as evoked (ms).
 EVOKED_WINDOW_MS = 50.0
@@ -61,7 +74,7 @@ def activity_metrics(
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         If the two arrays disagree on the number of trials, or the stimulus lies outside
         ``(0, t_stop_ms)``.
     """
@@ -69,11 +82,11 @@ def activity_metrics(
     dend = _rows(dendrite_spike_times)
     if len(soma) != len(dend):
         msg = f"activity_metrics: {len(soma)} trials of somatic spikes but {len(dend)} of dendritic spikes."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if not 0 < stimulus_time_ms < t_stop_ms or evoked_window_ms <= 0:
         msg = (f"activity_metrics: need 0 < stimulus_time_ms < t_stop_ms and evoked_window_ms > 0. "
                f"Got {stimulus_time_ms!r}, {t_stop_ms!r}, {evoked_window_ms!r} instead.")
-        raise ValueError(msg)
+        raise ParamError(msg)
     n = len(soma)
     lo, hi = stimulus_time_ms, min(stimulus_time_ms + evoked_window_ms, t_stop_ms)
     spont = sum(int((s < lo).sum()) for s in soma)
@@ -101,6 +114,13 @@ def simrun_activity_metrics(simrun: Any, evoked_window_ms: float = EVOKED_WINDOW
 
     The distal site is the one ISF's ``init`` takes (`distal_recording_site`); its soma
     distance is returned as ``dendrite_site_soma_distance_um``.
+
+    Parameters
+    ----------
+    simrun : Dataset
+        An ``isf_simrun`` artifact (lazy or loaded).
+    evoked_window_ms : float, default 50.0
+        Length of the evoked window after the stimulus (ms).
     """
     from ._landmarks import distal_recording_site
 
@@ -113,3 +133,69 @@ def simrun_activity_metrics(simrun: Any, evoked_window_ms: float = EVOKED_WINDOW
     )
     out["dendrite_site_soma_distance_um"] = float(simrun["rec_site_soma_distance"].values[j])
     return out
+
+
+@dataclass(frozen=True)
+class ActivityRange:
+    """The range a figure of `activity_metrics` must fall in, and where the range comes from.
+
+    Attributes
+    ----------
+    metric : str
+        A key of `activity_metrics`.
+    low, high : float
+        Inclusive bounds, in the metric's unit.
+    source : str
+        The in-vivo finding the range stands for.
+    """
+
+    metric: str
+    low: float
+    high: float
+    source: str
+
+    def holds(self, value: float) -> bool:
+        return bool(np.isfinite(value) and self.low <= value <= self.high)
+
+
+IN_VIVO_RANGES: tuple[ActivityRange, ...] = (
+    ActivityRange("spontaneous_rate_hz", 1.0, 10.0,
+                  "L5 thick-tufted cells fire spontaneously at a few Hz in vivo, the most of the column's "
+                  "excitatory types (de Kock et al. 2007, J Physiol 581:139)"),
+    ActivityRange("evoked_latency_ms", 5.0, 50.0,
+                  "L5B cells respond to a whisker deflection as early as L4, about 10 ms after it (de Kock et al. 2007)"),
+    ActivityRange("evoked_net_spikes_per_trial", 0.3, 3.0,
+                  "de Kock et al.'s anaesthetised L5B cells average below 1 AP per stimulus; the model's BAC bursts "
+                  "in the trials with a dendritic event add spikes"),
+    ActivityRange("evoked_response_fraction", 0.5, 1.0, "L5B cells respond to most deflections (de Kock et al. 2007)"),
+    ActivityRange("dendritic_event_trial_fraction", 0.2, 0.8,
+                  "tuft Ca2+ events come with a fraction of sensory events, not with all (Xu et al. 2012, Nature "
+                  "492:247; Takahashi et al. 2016, Science 354:1587); the ap_dend target needs both classes"),
+)
+"""The in-vivo ranges of a simrun's figures (the default profile's cell must fall in every one)."""
+
+
+def activity_lines(metrics: dict[str, float], ranges: tuple[ActivityRange, ...] = IN_VIVO_RANGES) -> tuple[list[str], int]:
+    """A table of the figures beside their in-vivo ranges, and how many fall outside.
+
+    Parameters
+    ----------
+    metrics : dict of str to float
+        From `activity_metrics` or `simrun_activity_metrics`.
+    ranges : tuple of ActivityRange, default `IN_VIVO_RANGES`
+
+    Returns
+    -------
+    lines : list of str
+        One row per range: metric, value, range, ``ok`` or ``OUTSIDE``, source.
+    failed : int
+        Rows outside their range.
+    """
+    lines = [f"{'figure':32s} {'value':>9s}  {'range':>13s}  {'':7s} source"]
+    failed = 0
+    for r in ranges:
+        value = float(metrics[r.metric])
+        ok = r.holds(value)
+        failed += not ok
+        lines.append(f"{r.metric:32s} {value:9.3f}  {f'[{r.low:g}, {r.high:g}]':>13s}  {'ok' if ok else 'OUTSIDE':7s} {r.source}")
+    return lines, failed

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._exceptions import ParamError
 from ._channels import CALCIUM_GRID, CHANNELS, VOLTAGE_GRID, calcium_table, gate_tables, mg_block
 from ._kernels import simulate_cell, threshold_crossings
 from ._landmarks import main_bifurcation
@@ -148,11 +149,11 @@ class Biophysics:
             unknown = sorted(set(getattr(self, name)) - set(CHANNELS))
             if unknown:
                 msg = f"Biophysics: '{name}' has unknown channels {unknown}; expected a subset of {list(CHANNELS)}."
-                raise ValueError(msg)
+                raise ParamError(msg)
         if self.max_compartment_um <= 0 or self.warmup_ms < 0:
             msg = (f"Biophysics: 'max_compartment_um' must be > 0 and 'warmup_ms' >= 0. "
                    f"Got {self.max_compartment_um!r} and {self.warmup_ms!r} instead.")
-            raise ValueError(msg)
+            raise ParamError(msg)
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,12 @@ def _channel_densities(label: np.ndarray, dist: np.ndarray, morphology: Morpholo
 
 def compartmentalize(morphology: Morphology, bio: Biophysics) -> Compartments:
     """Cut every section into equal compartments no longer than ``bio.max_compartment_um``.
+
+    Parameters
+    ----------
+    morphology : Morphology
+    bio : Biophysics
+        Membrane and channel parameters (``max_compartment_um``: longest compartment, µm).
 
     Returns
     -------
@@ -375,7 +382,7 @@ def simulate_cell_voltage(
         cur = np.asarray(j.current_nA, dtype=np.float64)
         if cur.shape != (n_steps,):
             msg = f"Injection {q}: 'current_nA' must have shape ({n_steps},), one value per step. Got {cur.shape} instead."
-            raise ValueError(msg)
+            raise ParamError(msg)
         inj[q] = cur
     soma = np.empty((n_trials, n_steps), dtype=np.float32)
     sites = np.empty((n_trials, len(rec), n_steps), dtype=np.float32)
@@ -410,6 +417,19 @@ def simulate_soma_voltage(
     bio: Biophysics | None = None,
 ) -> np.ndarray:
     """Soma membrane potential of every trial (`simulate_cell_voltage` without dendritic sites).
+
+    Parameters
+    ----------
+    morphology : Morphology
+    synapses : SynapseTable
+    trial, synapse : ndarray of int64, shape (n_events,)
+        Trial and synapse of each activation (from `activation_times`).
+    time_ms : ndarray of float64, shape (n_events,)
+        Activation times (ms).
+    n_trials : int
+    t_stop_ms, dt_ms : float
+        Trial duration and time step (ms).
+    bio : Biophysics, optional
 
     Returns
     -------

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._exceptions import ParamError
 from ._biophysics import detect_spikes
 from ._morphology import AIS, APICAL, BASAL, MYELIN, SOMA, Morphology
 
@@ -65,7 +66,7 @@ def section_label(name: str) -> str:
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         For a name that is none of soma, (basal/apical) dendrite, axon/AIS or myelin.
     """
     low = name.lower()
@@ -74,7 +75,7 @@ def section_label(name: str) -> str:
             return label
     msg = (f"hoc section {name!r}: cannot tell its label; expected a name containing 'soma', 'apical', "
            f"'dend', 'axon'/'AIS' or 'myelin' (as ISF's hoc files name them).")
-    raise ValueError(msg)
+    raise ParamError(msg)
 
 
 def read_hoc_morphology(path: str | Path) -> tuple[Morphology, list[str]]:
@@ -97,7 +98,7 @@ def read_hoc_morphology(path: str | Path) -> tuple[Morphology, list[str]]:
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         If the soma is not the first section, a section has fewer than two points, a child is
         connected by its end 1, a parent is created after its child, or a name is unknown.
     """
@@ -116,40 +117,40 @@ def read_hoc_morphology(path: str | Path) -> tuple[Morphology, list[str]]:
             child, child_x, par, par_x = m.group(1), float(m.group(2)), m.group(3), float(m.group(4))
             if child_x != 0.0:
                 msg = f"{path}:{lineno}: 'connect {child}({child_x:g}), ...': ISF's cells connect a child by its end 0."
-                raise ValueError(msg)
+                raise ParamError(msg)
             parent[child] = (par, par_x)
         for m in _ACCESS.finditer(code):
             current = m.group(1)
         for m in _PT3DADD.finditer(code):
             if current not in points:
                 msg = f"{path}:{lineno}: pt3dadd before any 'access' of a created section."
-                raise ValueError(msg)
+                raise ParamError(msg)
             values = [float(v) for v in m.group(1).split(",")]
             if len(values) != 4:
                 msg = f"{path}:{lineno}: pt3dadd needs (x, y, z, diam). Got {m.group(1)!r} instead."
-                raise ValueError(msg)
+                raise ParamError(msg)
             points[current].append(values)
     if not names or section_label(names[0]) != SOMA:
         msg = f"{path}: the first created section must be the soma. Got {names[:1]} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     index = {n: i for i, n in enumerate(names)}
     labels, parents, parent_x = [], [], []
     for i, name in enumerate(names):
         labels.append(section_label(name))
         if len(points[name]) < 2:
             msg = f"{path}: section {name!r} has {len(points[name])} pt3dadd point(s); expected at least 2."
-            raise ValueError(msg)
+            raise ParamError(msg)
         if i == 0:
             parents.append(-1)
             parent_x.append(0.0)
             continue
         if name not in parent:
             msg = f"{path}: section {name!r} is never connected to a parent."
-            raise ValueError(msg)
+            raise ParamError(msg)
         par, px = parent[name]
         if par not in index or index[par] >= i:
             msg = f"{path}: section {name!r} connects to {par!r}, which is not created before it."
-            raise ValueError(msg)
+            raise ParamError(msg)
         parents.append(index[par])
         parent_x.append(0.5 if index[par] == 0 else px)
     xyzd = np.concatenate([np.asarray(points[n], dtype=np.float64) for n in names])
@@ -167,10 +168,10 @@ def _read_literal(path: Path) -> dict[str, Any]:
         value = ast.literal_eval(path.read_text())
     except (SyntaxError, ValueError) as exc:
         msg = f"{path}: not a Python-literal parameter file ({exc.__class__.__name__}: {exc})."
-        raise ValueError(msg) from None
+        raise ParamError(msg) from None
     if not isinstance(value, dict):
         msg = f"{path}: expected a dict at the top level. Got {type(value).__name__} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return value
 
 
@@ -182,6 +183,11 @@ def read_cell_parameters(path: str | Path) -> tuple[dict[str, Any], Morphology, 
     cell builder appends a hillock (``axon_0``, 20 µm), an initial segment (``axon_0_0``,
     30 µm) and a myelinated axon (``myelin``, 1000 µm) after the hoc sections; they are
     appended here too (straight down from the soma, 1 µm thick), so that section IDs match.
+
+    Parameters
+    ----------
+    path : str or Path
+        The cell-parameter (``.param``) file.
 
     Returns
     -------
@@ -195,7 +201,7 @@ def read_cell_parameters(path: str | Path) -> tuple[dict[str, Any], Morphology, 
     neuron = params.get("neuron")
     if not isinstance(neuron, Mapping) or "filename" not in neuron:
         msg = f"{path}: a cell-parameter file needs neuron.filename (the .hoc morphology). Got keys {sorted(params)}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     given = Path(str(neuron["filename"]))
     candidates = [given, path.parent / given, path.parent / given.name]
     hoc = next((c for c in candidates if c.is_file()), None)
@@ -237,6 +243,11 @@ def read_network_weights(path: str | Path) -> tuple[dict[str, float], list[str]]
     inhibitory ones ``gaba_syn.weight``; ISF's weights are in µS and are multiplied by 1000
     here. The AMPA part is the excitatory weight (as ISF's ``load_syn_weights`` intended).
 
+    Parameters
+    ----------
+    path : str or Path
+        The network-parameter (``.param``) file.
+
     Returns
     -------
     weights : dict of str to float
@@ -248,14 +259,14 @@ def read_network_weights(path: str | Path) -> tuple[dict[str, float], list[str]]
     network = _read_literal(path).get("network")
     if not isinstance(network, Mapping):
         msg = f"{path}: a network-parameter file needs a 'network' block."
-        raise ValueError(msg)
+        raise ParamError(msg)
     weights, excitatory = {}, []
     for syn_type, spec in network.items():
         try:
             receptors = spec["synapses"]["receptors"]
         except (KeyError, TypeError):
             msg = f"{path}: network.{syn_type} has no synapses.receptors block."
-            raise ValueError(msg) from None
+            raise ParamError(msg) from None
         if "glutamate_syn" in receptors:
             w = receptors["glutamate_syn"]["weight"]
             weights[str(syn_type)] = float(w[0] if isinstance(w, list | tuple) else w) * _US_TO_NS
@@ -265,7 +276,7 @@ def read_network_weights(path: str | Path) -> tuple[dict[str, float], list[str]]
             weights[str(syn_type)] = float(w[0] if isinstance(w, list | tuple) else w) * _US_TO_NS
         else:
             msg = f"{path}: network.{syn_type}: expected a 'glutamate_syn' or 'gaba_syn' receptor. Got {sorted(receptors)}."
-            raise ValueError(msg)
+            raise ParamError(msg)
     return weights, sorted(excitatory)
 
 
@@ -274,6 +285,13 @@ def read_synapse_activation_file(path: str | Path, sim_trial_index: str) -> pd.D
 
     Each row is ``type, ID, soma distance (µm), section ID, section point ID, label`` separated
     by tabs, then the activation times (ms) separated by commas, the list ending with one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``simulation_run<NNNN>_synapses.csv`` file.
+    sim_trial_index : str
+        The trial's ISF id (``'<run>/<NNNNNN>'``), the frame's index.
 
     Returns
     -------
@@ -289,13 +307,13 @@ def read_synapse_activation_file(path: str | Path, sim_trial_index: str) -> pd.D
         fields = line.split("\t")
         if len(fields) < 6:
             msg = f"{path}:{lineno}: expected 6 tab-separated fields and the activation times. Got {line!r} instead."
-            raise ValueError(msg)
+            raise ParamError(msg)
         try:
             rows.append((fields[0].strip(), int(fields[1]), float(fields[2]), int(fields[3]), int(fields[4]), fields[5].strip()))
             times.append([float(t) for t in re.split(r"[,\t]", "\t".join(fields[6:])) if t.strip()])
         except ValueError as exc:
             msg = f"{path}:{lineno}: {exc}."
-            raise ValueError(msg) from None
+            raise ParamError(msg) from None
     cols = ["synapse_type", "synapse_ID", "soma_distance", "section_ID", "section_pt_ID", "dendrite_label"]
     frame = pd.DataFrame(rows, columns=cols).astype({"synapse_ID": np.int64, "section_ID": np.int64, "section_pt_ID": np.int64,
                                                      "soma_distance": np.float64})
@@ -314,6 +332,13 @@ def read_voltage_traces_file(path: str | Path, run_prefix: str) -> pd.DataFrame:
     The file has a ``t`` column (ms) and one ``Vm run NN`` column (mV) per trial, separated by
     tabs or commas.
 
+    Parameters
+    ----------
+    path : str or Path
+        The traces file.
+    run_prefix : str
+        The run's folder name: trial ``NN`` becomes ``'<run_prefix>/<NNNNNN>'``.
+
     Returns
     -------
     DataFrame, shape (n_trials, n_samples)
@@ -328,13 +353,13 @@ def read_voltage_traces_file(path: str | Path, run_prefix: str) -> pd.DataFrame:
     raw.columns = [str(c).strip() for c in raw.columns]
     if raw.columns[0] != "t":
         msg = f"{path}: the first column must be 't' (ms). Got {raw.columns[0]!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     runs = []
     for c in raw.columns[1:]:
         m = re.fullmatch(r"Vm run (\d+)", c)
         if m is None:
             msg = f"{path}: column {c!r} is not 'Vm run <NN>'."
-            raise ValueError(msg)
+            raise ParamError(msg)
         runs.append(int(m.group(1)))
     frame = pd.DataFrame(raw.iloc[:, 1:].to_numpy(dtype=np.float64).T,
                          index=pd.Index([f"{run_prefix}/{r:06d}" for r in runs], dtype=object, name="sim_trial_index"),
@@ -348,7 +373,7 @@ def _spike_frame(vt: pd.DataFrame, threshold_mV: float) -> pd.DataFrame:
     t = vt.columns.to_numpy(dtype=np.float64)
     if len(t) > 1 and not np.allclose(np.diff(t), t[1] - t[0]):
         msg = "voltage traces: the time columns must be evenly spaced to detect spikes."
-        raise ValueError(msg)
+        raise ParamError(msg)
     dt = float(t[1] - t[0]) if len(t) > 1 else 1.0
     spikes = detect_spikes(vt.to_numpy(dtype=np.float64), dt, threshold_mV)
     width = max((len(s) for s in spikes), default=0)
@@ -428,7 +453,7 @@ def read_isf_simrun(run_dir: str | Path, simresult_path: str | Path | None = Non
         prefix = run_dir.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         msg = f"read_isf_simrun: 'run_dir' {str(run_dir)!r} is not inside 'simresult_path' {str(base)!r}."
-        raise ValueError(msg) from None
+        raise ParamError(msg) from None
     cell = net = None
     for p in sorted(run_dir.glob("*.param")):
         keys = _read_literal(p).keys()

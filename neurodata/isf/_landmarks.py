@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._exceptions import ParamError
 from ._morphology import APICAL, SOMA, Morphology
 
 __all__ = ["RecordingSite", "apical_trunk", "distal_recording_site", "main_bifurcation", "recording_sites"]
@@ -37,9 +38,14 @@ def apical_trunk(morphology: Morphology) -> list[int]:
     at every section, the daughter with the largest subtree, until a section whose two
     largest daughters both carry a tuft (see `MAIN_BIFURCATION_RATIO`), or a terminal one.
 
+    Parameters
+    ----------
+    morphology : Morphology
+        An L5PT-like cell (an apical section on the soma).
+
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         If no apical section is attached to the soma.
     """
     sub = _subtree_lengths(morphology)
@@ -50,7 +56,7 @@ def apical_trunk(morphology: Morphology) -> list[int]:
     roots = [c for c in kids[soma] if morphology.label[c] == APICAL]
     if not roots:
         msg = "apical_trunk: the morphology has no 'ApicalDendrite' section attached to the soma; expected an L5PT-like cell."
-        raise ValueError(msg)
+        raise ParamError(msg)
     trunk = [max(roots, key=lambda c: (sub[c], -c))]
     while kids[trunk[-1]]:
         ranked = sorted(kids[trunk[-1]], key=lambda c: (-sub[c], c))
@@ -61,7 +67,13 @@ def apical_trunk(morphology: Morphology) -> list[int]:
 
 
 def main_bifurcation(morphology: Morphology) -> tuple[int, float]:
-    """The last trunk section and the soma distance (µm, ISF's definition) of its end."""
+    """The last trunk section and the soma distance (µm, ISF's definition) of its end.
+
+    Parameters
+    ----------
+    morphology : Morphology
+        An L5PT-like cell.
+    """
     trunk = apical_trunk(morphology)
     _, hi = morphology.section_distances()
     return trunk[-1], float(hi[trunk[-1]])
@@ -69,7 +81,18 @@ def main_bifurcation(morphology: Morphology) -> tuple[int, float]:
 
 @dataclass(frozen=True)
 class RecordingSite:
-    """A dendritic recording site: section, relative position and soma distance (µm)."""
+    """A dendritic recording site: section, relative position and soma distance (µm).
+
+    Attributes
+    ----------
+    name : str
+        ISF's site key (``..._somaDist_<µm>``).
+    section : int
+    x : float
+        Relative position on the section (0..1).
+    soma_distance : float
+        µm.
+    """
 
     name: str
     section: int
@@ -100,7 +123,7 @@ def recording_sites(morphology: Morphology, fractions: Sequence[float] = (0.5, 1
     bad = [f for f in fractions if not 0 < f <= 1]
     if bad:
         msg = f"recording_sites: 'fractions' must lie in (0, 1]. Got {bad} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     trunk = apical_trunk(morphology)
     lo, hi = morphology.section_distances()
     target_end = hi[trunk[-1]]
@@ -126,17 +149,22 @@ def distal_recording_site(site_names: Sequence[str]) -> str:
     for ISF's two-site landmark (spec §1.23, quirk 10). The same rule is kept so that the
     same files give the same target.
 
+    Parameters
+    ----------
+    site_names : sequence of str
+        ISF site keys ending in ``_<soma distance in µm>``, at least two.
+
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         With fewer than two sites, or a name without a numeric last ``_`` field.
     """
     names = list(site_names)
     if len(names) < 2:
         msg = f"distal_recording_site: ISF's rule takes the second site by soma distance; got {len(names)} site(s) {names}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     try:
         return sorted(names, key=lambda n: float(str(n).split("_")[-1]))[1]
     except ValueError:
         msg = f"distal_recording_site: every site name must end in '_<soma distance>'. Got {names} instead."
-        raise ValueError(msg) from None
+        raise ParamError(msg) from None

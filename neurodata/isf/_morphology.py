@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._exceptions import ParamError
+from ..seeds import rng as rng_for
+
 __all__ = ["Morphology", "make_l5pt_morphology"]
 
 SOMA = "Soma"
@@ -56,16 +59,16 @@ class Morphology:
         n = len(self.label)
         if n == 0 or self.label[0] != SOMA or self.parent[0] != -1:
             msg = f"Morphology: section 0 must be the soma with parent -1; got label {self.label[:1]!r}"
-            raise ValueError(msg)
+            raise ParamError(msg)
         bad = np.flatnonzero((self.parent[1:] < 0) | (self.parent[1:] >= np.arange(1, n)))
         if bad.size:
             i = int(bad[0]) + 1
             msg = f"Morphology: section {i} has parent {int(self.parent[i])}; expected 0 <= parent < {i}"
-            raise ValueError(msg)
+            raise ParamError(msg)
         counts = np.bincount(self.point_section, minlength=n)
         if np.any(counts < 2) or np.any(np.diff(self.point_section) < 0):
             msg = "Morphology: every section needs >= 2 contiguous points (point_section sorted)"
-            raise ValueError(msg)
+            raise ParamError(msg)
 
     @property
     def n_sections(self) -> int:
@@ -250,7 +253,8 @@ def make_l5pt_morphology(
     Parameters
     ----------
     seed : int
-        Seed of ``np.random.default_rng``.
+        The cell's seed, >= 0; the morphology draws from its root stream,
+        ``neurodata.seeds.rng(seed)`` (other parts of a simrun draw from child streams).
     n_basal_stems, n_trunk_sections, n_obliques, tuft_levels : int
         Counts of each part (see above).
     trunk_section_um : float
@@ -264,7 +268,7 @@ def make_l5pt_morphology(
     -------
     Morphology
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     labels: list[str] = []
     parents: list[int] = []
     parent_x: list[float] = []

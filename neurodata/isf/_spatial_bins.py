@@ -9,15 +9,19 @@ a section starts at the section's soma distance ``min_``; the soma is the single
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
+from .._exceptions import ParamError
 from ._morphology import SOMA, Morphology
 
 __all__ = [
     "SIBLING_RULES",
+    "SpatialBins",
     "as_section_distances",
     "bin_adjacency_in_section",
     "bin_index",
@@ -25,7 +29,9 @@ __all__ = [
     "neighbouring_spatial_bins",
     "section_bin_size",
     "section_distances",
+    "section_distances_from_bins",
     "spatial_bin_adjacency",
+    "spatial_bins_of",
     "spatial_bin_names",
     "spatial_bin_table",
 ]
@@ -57,10 +63,10 @@ def section_bin_size(length: float, bin_size_goal: float = 50.0) -> tuple[float,
     """
     if not np.isfinite(length) or length < 0:
         msg = f"section_bin_size: 'length' must be a finite length >= 0 µm. Got {length!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if not np.isfinite(bin_size_goal) or bin_size_goal <= 0:
         msg = f"section_bin_size: 'bin_size_goal' must be a float in the range (0, inf) µm. Got {bin_size_goal!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if length == 0:
         return 0.0, 1
     n = length / bin_size_goal
@@ -96,13 +102,13 @@ def bin_index(value: Any, bin_min: float, bin_max: float, n_bins: int, tolerance
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         If any value lies `tolerance` or more outside the range (the message names the first
         such value and its position); ISF raised a bare RuntimeError.
     """
     if int(n_bins) < 1:
         msg = f"bin_index: 'n_bins' must be an int >= 1. Got {n_bins!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     arr = np.asarray(value, dtype=np.float64)
     edges = np.linspace(bin_min, bin_max, int(n_bins) + 1)
     edges[0] = bin_min - tolerance
@@ -115,7 +121,7 @@ def bin_index(value: Any, bin_min: float, bin_max: float, n_bins: int, tolerance
             f"bin_index: value {float(flat[pos]):g} (position {pos}) lies outside the range "
             f"[{float(bin_min):g}, {float(bin_max):g}] µm widened by the tolerance {float(tolerance):g} µm."
         )
-        raise ValueError(msg)
+        raise ParamError(msg)
     out = np.digitize(arr, edges)
     return int(out) if out.ndim == 0 else out.astype(np.int64)
 
@@ -174,7 +180,7 @@ def as_section_distances(section_distances_df: pd.DataFrame) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         For missing columns, an index other than 0..n-1, or a bad ``n_bins`` entry.
     """
     sdf = section_distances_df
@@ -183,10 +189,10 @@ def as_section_distances(section_distances_df: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("min_", "max_", "n_bins", "binsize") if c not in sdf.columns]
     if missing:
         msg = f"section table: columns {missing} are missing; expected min_, max_, n_bins, binsize (ISF's get_section_distances_df)."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if not np.array_equal(np.asarray(sdf.index), np.arange(len(sdf))):
         msg = "section table: the index must be the section IDs 0..n-1 in order (ISF's RangeIndex)."
-        raise ValueError(msg)
+        raise ParamError(msg)
     soma = (sdf["n_bins"].astype(str) == SOMA).to_numpy()
     if "label" in sdf.columns:
         soma |= (sdf["label"].astype(str) == SOMA).to_numpy()
@@ -198,7 +204,7 @@ def as_section_distances(section_distances_df: pd.DataFrame) -> pd.DataFrame:
         size = np.array([np.nan if s else float(v) for s, v in zip(soma, sdf["binsize"], strict=True)], dtype=np.float64)
     except (TypeError, ValueError):
         msg = f"section table: 'n_bins' must be an int (or 'Soma' for the soma). Got {sdf['n_bins'].tolist()[:8]} instead."
-        raise ValueError(msg) from None
+        raise ParamError(msg) from None
     zero = ~soma & (n_bins == 0)
     n_bins[zero] = 1
     size[zero] = 0.0
@@ -271,7 +277,7 @@ def _check_section(section_id: Any, sdf: pd.DataFrame, func: str) -> int:
         sec = -1
     if not 0 <= sec < len(sdf):
         msg = f"{func}: 'section_id' must be a section index in 0..{len(sdf) - 1}. Got {section_id!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return sec
 
 
@@ -337,7 +343,7 @@ def bin_adjacency_in_section(cell: Any, section_id: int, section_distances_df: p
     """
     if sibling_rule not in SIBLING_RULES:
         msg = f"bin_adjacency_in_section: 'sibling_rule' must be one of {list(SIBLING_RULES)}. Got {sibling_rule!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     sdf = as_section_distances(section_distances_df)
     sec = _check_section(section_id, sdf, "bin_adjacency_in_section")
     adj = _adjacency_map(cell)
@@ -379,9 +385,9 @@ def _parse_bin(bin_id: str, sdf: pd.DataFrame, func: str) -> tuple[int, int]:
         if valid[0] <= b <= valid[1]:
             return s, b
         msg = f"{func}: bin {bin_id!r} does not exist; section {s} has bins {valid[0]}..{valid[1]}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     msg = f"{func}: 'bin_id' must be '<section>/<bin>' with a section in 0..{len(sdf) - 1}. Got {bin_id!r} instead."
-    raise ValueError(msg)
+    raise ParamError(msg)
 
 
 def neighbouring_spatial_bins(cell: Any, bin_id: str, section_distances_df: pd.DataFrame,
@@ -408,7 +414,7 @@ def neighbouring_spatial_bins(cell: Any, bin_id: str, section_distances_df: pd.D
 
     Raises
     ------
-    ValueError
+    neurodata.ParamError
         If `bin_id` is malformed or names a bin that does not exist.
     """
     sdf = as_section_distances(section_distances_df)
@@ -422,6 +428,15 @@ def spatial_bin_adjacency(cell: Any, section_distances_df: pd.DataFrame,
 
     With ``sibling_rule="isf"`` this is the union of ISF's per-section maps (a pair listed
     by either of its sections).
+
+    Parameters
+    ----------
+    cell : Morphology, ISF-like cell or mapping
+        See `bin_adjacency_in_section`.
+    section_distances_df : DataFrame
+        From `section_distances` (or ISF's form).
+    sibling_rule : {"branch_point", "isf"}, default "branch_point"
+        See `bin_adjacency_in_section`.
     """
     section_distances_df = as_section_distances(section_distances_df)
     pairs: set[tuple[str, str]] = set()
@@ -433,7 +448,13 @@ def spatial_bin_adjacency(cell: Any, section_distances_df: pd.DataFrame,
 
 
 def spatial_bin_table(section_distances_df: pd.DataFrame) -> pd.DataFrame:
-    """One row per spatial bin: name, section, bin, label, start, end and centre soma distance (µm)."""
+    """One row per spatial bin: name, section, bin, label, start, end and centre soma distance (µm).
+
+    Parameters
+    ----------
+    section_distances_df : DataFrame
+        From `section_distances` (or ISF's form).
+    """
     section_distances_df = as_section_distances(section_distances_df)
     rows = []
     for sec in range(len(section_distances_df)):
@@ -447,3 +468,78 @@ def spatial_bin_table(section_distances_df: pd.DataFrame) -> pd.DataFrame:
             lo = row["min_"] + k * w
             rows.append((f"{sec}/{k + 1}", sec, k + 1, row["label"], lo, lo + w, lo + 0.5 * w))
     return pd.DataFrame(rows, columns=["name", "section", "bin", "label", "start", "end", "centre"])
+
+
+@dataclass(frozen=True)
+class SpatialBins:
+    """The spatial bins of a cell (what the ``isf_spatial_bins`` artifact holds).
+
+    Attributes
+    ----------
+    section_distances : DataFrame
+        From `section_distances`: one row per section.
+    table : DataFrame
+        From `spatial_bin_table`: one row per bin, in the order of `names`.
+    names : list of str
+        ``'<section>/<bin>'``, in `spatial_bin_names` order.
+    adjacency : ndarray of int64, shape (n_pairs, 2)
+        Positions (in `names`) of every adjacent pair (`spatial_bin_adjacency`).
+    point_bin : ndarray of int64, shape (n_points,)
+        Position of the bin holding each 3D point of the morphology.
+    """
+
+    section_distances: pd.DataFrame
+    table: pd.DataFrame
+    names: list[str]
+    adjacency: np.ndarray
+    point_bin: np.ndarray
+
+
+def spatial_bins_of(morphology: Morphology, bin_size_goal: float = 50.0) -> SpatialBins:
+    """Bins of every section of *morphology*, their adjacency and the bin of every 3D point.
+
+    Parameters
+    ----------
+    morphology : Morphology
+    bin_size_goal : float, default 50.0
+        Goal width of the bins (µm, ISF's default).
+
+    Returns
+    -------
+    SpatialBins
+    """
+    # assign_spatial_bins lives with the activation binning, which builds on this module
+    from ._activation import assign_spatial_bins
+
+    sdf = section_distances(morphology, bin_size_goal)
+    names = spatial_bin_names(sdf)
+    position = {name: i for i, name in enumerate(names)}
+    pairs = spatial_bin_adjacency(morphology, sdf)
+    adjacency = np.array([(position[a], position[b]) for a, b in pairs], dtype=np.int64).reshape(len(pairs), 2)
+    _, point_bin = assign_spatial_bins(morphology.point_section, morphology.point_soma_distance(), sdf, tolerance=1e-6)
+    return SpatialBins(section_distances=sdf, table=spatial_bin_table(sdf), names=names, adjacency=adjacency,
+                       point_bin=point_bin)
+
+
+def section_distances_from_bins(bins: xr.Dataset) -> pd.DataFrame:
+    """The section table (`section_distances`' form) stored in an ``isf_spatial_bins`` Dataset.
+
+    Parameters
+    ----------
+    bins : Dataset
+        An ``isf_spatial_bins`` artifact (or its ``section_*`` variables).
+
+    Returns
+    -------
+    DataFrame indexed by ``section_ID``
+        Columns ``label``, ``min_``, ``max_`` (µm), ``n_bins``, ``binsize`` (µm, NaN for the soma).
+    """
+    frame = pd.DataFrame({
+        "label": np.asarray(bins["section_label"].values).astype(object),
+        "min_": np.asarray(bins["section_min_distance"].values, dtype=np.float64),
+        "max_": np.asarray(bins["section_max_distance"].values, dtype=np.float64),
+        "n_bins": np.asarray(bins["section_n_bins"].values, dtype=np.int64),
+        "binsize": np.asarray(bins["section_bin_size"].values, dtype=np.float64),
+    })
+    frame.index.name = "section_ID"
+    return frame

@@ -7,18 +7,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._exceptions import ParamError
+
 __all__ = ["ap_array", "isi_array", "isi_at", "isi_from_spike_list", "spike_times_to_onehot", "time_grid"]
 
 
 def check_time_range(min_time: float, max_time: float, step: float, *, step_name: str = "step") -> None:
-    """Raise ValueError unless ``min_time < max_time`` are finite and *step* (called *step_name*
+    """Raise ParamError unless ``min_time < max_time`` are finite and *step* (called *step_name*
     in the message) is positive, all in ms."""
     if not (np.isfinite(min_time) and np.isfinite(max_time) and max_time > min_time):
         msg = f"'min_time' ({min_time!r}) must be finite and less than 'max_time' ({max_time!r}), in ms."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if not (np.isfinite(step) and step > 0):
         msg = f"'{step_name}' must be a float in the range (0, inf) ms. Got {step!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
 
 
 def time_grid(min_time: float, max_time: float, step: float) -> np.ndarray:
@@ -38,7 +40,7 @@ def _as_spike_matrix(st: Any) -> tuple[np.ndarray, pd.Index | None]:
         return arr[None, :], None
     if arr.ndim != 2:
         msg = f"spike times must be 1-D (one trial) or 2-D (trials x spikes). Got shape {arr.shape} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return arr, None
 
 
@@ -67,7 +69,7 @@ def spike_times_to_onehot(spike_times: Any, min_time: float = 0, max_time: float
     st = np.asarray(spike_times, dtype=np.float64)
     if st.ndim != 1:
         msg = f"spike_times_to_onehot: 'spike_times' must be 1-D. Got shape {st.shape} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     st = st[st < max_time]
     return ap_array(st[None, :], min_time, max_time, time_step)[0][: len(grid)]
 
@@ -97,7 +99,7 @@ def isi_from_spike_list(st: Any, min_time: float = 0, max_time: float = 505, tim
     arr = np.asarray(st, dtype=np.float64)
     if arr.ndim != 1:
         msg = f"isi_from_spike_list: 'st' must be 1-D. Got shape {arr.shape} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return isi_array(arr[None, :], min_time, max_time, fillna=fillna, step=time_step)[0]
 
 

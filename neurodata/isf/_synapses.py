@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._exceptions import ParamError
 from ._morphology import APICAL, BASAL, SOMA, Morphology
 
 __all__ = ["DEFAULT_CELL_TYPES", "SynapseTable", "activation_times", "celltype_of", "place_synapses"]
@@ -46,6 +47,11 @@ def celltype_of(synapse_type: Any) -> Any:
     """Presynaptic cell type of ISF synapse types: the part before the first ``'_'``.
 
     ``'L5tt_C2'`` -> ``'L5tt'``. Accepts a str or an array of str (vectorised).
+
+    Parameters
+    ----------
+    synapse_type : str or array of str, shape (n,)
+        ISF synapse types ``'<celltype>_<column>'``.
     """
     if isinstance(synapse_type, str):
         return synapse_type.split("_", 1)[0]
@@ -95,17 +101,17 @@ def _check_cell_types(cell_types: Mapping[str, Mapping[str, Any]], excitatory: S
         missing = [k for k in _CELLTYPE_KEYS if k not in spec]
         if missing:
             msg = f"cell type {name!r}: missing keys {missing}; expected {list(_CELLTYPE_KEYS)}"
-            raise ValueError(msg)
+            raise ParamError(msg)
         if name not in excitatory and name not in inhibitory:
             msg = (
                 f"unknown cell type {name!r}: it is in neither excitatory_celltypes {sorted(excitatory)} "
                 f"nor inhibitory_celltypes {sorted(inhibitory)}; add it to one of them."
             )
-            raise ValueError(msg)
+            raise ParamError(msg)
         bad = [t for t in spec["targets"] if t not in (SOMA, BASAL, APICAL)]
         if bad:
             msg = f"cell type {name!r}: targets {bad} are not dendritic labels {[SOMA, BASAL, APICAL]}"
-            raise ValueError(msg)
+            raise ParamError(msg)
 
 
 def place_synapses(
@@ -115,7 +121,7 @@ def place_synapses(
     excitatory_celltypes: Sequence[str],
     inhibitory_celltypes: Sequence[str],
     column: str = "C2",
-    seed: int,
+    rng: np.random.Generator,
 ) -> SynapseTable:
     """Place each cell type's synapses on its target sections with its distance preference.
 
@@ -134,8 +140,8 @@ def place_synapses(
         The EXC/INH split; every type must be in exactly one of them.
     column : str, default "C2"
         Suffix of the synapse type names (``'L5tt_C2'``).
-    seed : int
-        Seed of ``np.random.default_rng``.
+    rng : numpy.random.Generator
+        The random stream of the placement (a stream of ``neurodata.seeds.rng``).
 
     Returns
     -------
@@ -145,8 +151,7 @@ def place_synapses(
     both = sorted(set(excitatory_celltypes) & set(inhibitory_celltypes))
     if both:
         msg = f"cell types {both} are listed as both excitatory and inhibitory"
-        raise ValueError(msg)
-    rng = np.random.default_rng(seed)
+        raise ParamError(msg)
     sec = morphology.point_section
     lengths = morphology.section_lengths()
     arc = morphology.point_arclength()
@@ -168,7 +173,7 @@ def place_synapses(
         total = weight.sum() + soma_w
         if n and total <= 0:
             msg = f"cell type {name!r}: no dendrite matches targets {spec['targets']} near {mean} ± {sd} µm"
-            raise ValueError(msg)
+            raise ParamError(msg)
         on_soma = rng.random(n) < soma_w / total if n else np.zeros(0, bool)
         k = rng.choice(len(seg_start), size=n, p=weight / weight.sum()) if weight.sum() > 0 else np.zeros(n, int)
         u = rng.random(n)
@@ -206,7 +211,7 @@ def activation_times(
     n_trials: int,
     t_stop_ms: float,
     stimulus_time_ms: float,
-    seed: int,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Poisson activation times of every synapse in every trial, with a whisker-evoked transient.
 
@@ -214,6 +219,20 @@ def activation_times(
     plus a Poisson number (mean ``evoked``) of evoked spikes at
     ``stimulus_time_ms + latency_ms`` with Gaussian jitter ``jitter_ms`` (spikes falling
     outside the trial are dropped).
+
+    Parameters
+    ----------
+    synapses : SynapseTable
+        From `place_synapses`.
+    cell_types : mapping of str to mapping
+        Per presynaptic type: ``rate_hz`` (ongoing rate, Hz), ``evoked`` (mean evoked spikes
+        per synapse and trial), ``latency_ms`` and ``jitter_ms`` (ms).
+    n_trials : int
+        Number of trials.
+    t_stop_ms, stimulus_time_ms : float
+        Trial duration and whisker-stimulus time (ms).
+    rng : numpy.random.Generator
+        The random stream of the activity (a stream of ``neurodata.seeds.rng``).
 
     Returns
     -------
@@ -223,13 +242,12 @@ def activation_times(
     time_ms : ndarray of float64, shape (n_events,)
         Sorted by (trial, synapse, time).
     """
-    rng = np.random.default_rng(seed)
     ctype = celltype_of(synapses.synapse_type)
     names = sorted(set(ctype.tolist()))
     missing = [c for c in names if c not in cell_types]
     if missing:
         msg = f"activation_times: no activity parameters for cell types {missing}"
-        raise ValueError(msg)
+        raise ParamError(msg)
     rate = np.array([cell_types[c]["rate_hz"] for c in ctype], dtype=np.float64)
     evoked = np.array([cell_types[c]["evoked"] for c in ctype], dtype=np.float64)
     latency = np.array([cell_types[c]["latency_ms"] for c in ctype], dtype=np.float64)

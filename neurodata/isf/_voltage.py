@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._exceptions import ParamError
+
 __all__ = ["max_depolarization_per_ms", "max_depolarization_per_ms_dask", "max_per_ms", "time_groups"]
 
 
@@ -36,7 +38,7 @@ def _samples_per_ms(dt_ms: float) -> int:
     per_ms = 1.0 / dt_ms if dt_ms > 0 else np.nan
     if not np.isfinite(per_ms) or abs(per_ms - round(per_ms)) > 1e-9:
         msg = f"'dt_ms' must divide 1 ms into a whole number of samples (e.g. 0.025). Got {dt_ms!r} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return int(round(per_ms))
 
 
@@ -57,7 +59,7 @@ def max_per_ms(values: np.ndarray, dt_ms: float = 0.025) -> np.ndarray:
     values = np.asarray(values)
     if values.ndim != 2:
         msg = f"max_per_ms: 'values' must be 2-D (trials x samples). Got shape {values.shape} instead."
-        raise ValueError(msg)
+        raise ParamError(msg)
     per_ms = _samples_per_ms(dt_ms)
     n_trials, n = values.shape
     n_groups = -(-n // per_ms)

@@ -34,8 +34,9 @@ def test_avalanche_quirks_reproduced():
     assert bursts["end_step"].tolist() == [102, 301]
     assert bursts["width_steps"].tolist() == [93, 102]
     assert bursts["n_spikes"].tolist() == [5, 3]
-    assert bursts["ibi_steps"].tolist() == [0, 98]  # from the first spike; then the quiet gap
+    assert bursts["ibi_gap_steps"].tolist() == [0, 98]  # from the first spike; then the quiet gap
     assert bursts["peak_step"].tolist() == [100, 300]  # busiest 100-step bin: 100-102, 300-301
+    assert bursts["ibi_peak_steps"].tolist() == [100, 200]  # the first from step 0
     assert bursts["peak_count"].tolist() == [4, 2]
 
 
@@ -60,7 +61,7 @@ def test_avalanche_fixed():
     assert bursts["end_row"].tolist() == [3, 6, 9]
     assert bursts["start_step"].tolist() == [100, 300, 500]
     assert bursts["n_spikes"].tolist() == [4, 2, 2]
-    assert bursts["ibi_steps"].tolist() == [90, 198, 199]
+    assert bursts["ibi_gap_steps"].tolist() == [90, 198, 199]
 
 
 def test_binned_golden():
@@ -72,7 +73,8 @@ def test_binned_golden():
     assert found["n_spikes"].tolist() == [7, 5]
     assert found["peak_step"].tolist() == [100, 400]
     assert found["peak_count"].tolist() == [4, 5]
-    assert found["ibi_steps"].tolist() == [100, 300]  # peak-to-peak, the first from bin 0
+    assert found["ibi_peak_steps"].tolist() == [100, 300]  # peak-to-peak, the first from bin 0
+    assert found["ibi_gap_steps"].tolist() == [95, 101]  # 100 - first spike 5; 400 - previous end 299
     only_big = binned_bursts(steps, n_neurons=10, n_steps=600, threshold=0.3, min_spikes=6)
     assert only_big["start_step"].tolist() == [100]
 
@@ -125,7 +127,9 @@ def test_avalanche_invariants(gaps, counts, n_steps, quirks):
     cum = np.r_[0, np.cumsum(c)]
     np.testing.assert_array_equal(bursts["n_spikes"], cum[end + 1] - cum[start])
     np.testing.assert_array_equal(bursts["width_steps"], t[end] - t[start] + 1)
-    assert np.all(bursts["ibi_steps"] >= 0)
+    assert np.all(bursts["ibi_gap_steps"] >= 0) and np.all(bursts["ibi_gap_steps"][1:] >= 1)  # disjoint rows
+    assert np.all(bursts["ibi_peak_steps"] >= 0)
+    np.testing.assert_array_equal(bursts["ibi_gap_steps"][1:], bursts["start_step"][1:] - bursts["end_step"][:-1])
     assert np.all((bursts["peak_count"] >= 1) & (bursts["peak_count"] <= bursts["n_spikes"]))
     if not quirks:  # maximal runs: the intervals inside are short, those around are not
         mean_isi = info["mean_isi_steps"]

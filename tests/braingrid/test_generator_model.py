@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from neurodata.braingrid import (
     GrowthParams,
     NeuronParams,
-    analytic_pregrowth,
     inhibitory_mask,
     make_neurons,
     outgrowth,
@@ -20,7 +19,7 @@ from neurodata.braingrid import (
     starter_mask,
 )
 from neurodata.braingrid._growth import SynapseTable
-from neurodata.braingrid._kernels import avalanche_scan, run_lif_network
+from neurodata.braingrid._kernels import run_lif_network
 
 
 def test_lattice_has_1000_starters_and_1000_inhibitory_disjoint_at_100x100():
@@ -88,19 +87,6 @@ def test_outgrowth_values():
     assert outgrowth(np.array([0.0]), g)[0] == pytest.approx(0.99505, abs=1e-5)
     assert outgrowth(np.array([1.0]), g)[0] == pytest.approx(0.0, abs=1e-12)
     assert outgrowth(np.array([50.0]), g)[0] == pytest.approx(-1.0, abs=1e-6)
-
-
-def test_analytic_pregrowth_closed_form():
-    g = GrowthParams(rho=1e-3)
-    rates = np.array([0.0, 1.0, 20.0])
-    hist, unclamped = analytic_pregrowth(rates, 90, 10.0, g)
-    assert hist.shape == (91, 3) and unclamped.shape == (90, 3)
-    assert hist[0].tolist() == [0.4, 0.4, 0.4]
-    assert hist[90, 0] == pytest.approx(0.4 + 90 * 0.01 * outgrowth(np.array([0.0]), g)[0])
-    assert hist[90, 1] == pytest.approx(0.4)
-    assert hist[90, 2] == pytest.approx(0.1)  # shrinks by ~0.01 per epoch, clamped at min radius
-    step2 = 0.01 * outgrowth(np.array([20.0]), g)[0]
-    assert unclamped[89, 2] == pytest.approx(0.1 + step2)
 
 
 def test_synapse_table_connects_overlapping_neighbours():
@@ -280,18 +266,6 @@ def test_noise_is_seeded():
     assert a["v"][0] == b["v"][0] != 0.0
 
 
-def test_avalanche_scan_hand_checked():
-    # rows:   0   1   2   3   4    5    6    7
-    times = np.array([10, 11, 12, 30, 50, 51, 52, 90])
-    counts = np.array([1, 3, 2, 1, 1, 1, 5, 1])
-    # mean_isi 2: S = [1, 1, 18, 20, 1, 1, 38]; i = 1: S[1] = 1 < 2 -> j = 2 (S[2] = 18 stops),
-    # avalanche rows 0..2 (start one row early), 6 spikes; i = 3 then +1 -> 4: S[4] = 1 -> j = 5,
-    # S[5] = 1 -> j = 6 = len(S) stops: rows 3..6, 8 spikes.
-    out = avalanche_scan(times, counts, 2.0, 5.0)
-    assert out.tolist() == [[0, 2, 6, 3], [3, 6, 8, 23]]
-    assert avalanche_scan(times, counts, 2.0, 7.0).tolist() == [[3, 6, 8, 23]]
-
-
 def test_neuron_params_are_overridable():
     nr = make_neurons(10, np.random.default_rng(0), NeuronParams(iinject=0.0, inoise=(0.0, 0.0)))
     assert np.all(nr.i0 == 0.0) and np.all(nr.inoise == 0.0)
@@ -316,18 +290,3 @@ def test_synapse_table_matches_brute_force_pairs_on_random_radii():
     assert got.keys() == expect.keys()
     for key, value in expect.items():
         assert got[key] == pytest.approx(value, rel=1e-12)
-
-
-def test_detect_avalanche_bursts_from_spike_steps():
-    from neurodata.braingrid import detect_avalanche_bursts
-
-    # the avalanche_scan case as individual spikes: steps repeated by their counts
-    steps = np.repeat([10, 11, 12, 30, 50, 51, 52, 90], [1, 3, 2, 1, 1, 1, 5, 1])
-    b = detect_avalanche_bursts(steps, n_steps=30, burst_min=5.0)  # meanISI = 30 / 15 = 2 steps
-    assert float(b["mean_isi"]) == 2.0
-    assert b["start_step"].tolist() == [10, 30] and b["end_step"].tolist() == [12, 52]
-    assert b["total_spikes"].tolist() == [6, 8] and b["width_steps"].tolist() == [3, 23]
-    assert b["ibi_steps"].tolist() == [0, 18]  # from the first spike, then from the previous end
-    # an explicit meanISI overrides n_steps / spikes: 1.5 joins only consecutive steps
-    b = detect_avalanche_bursts(steps, n_steps=10**6, burst_min=5.0, mean_isi=1.5)
-    assert b["start_step"].tolist() == [10, 30]

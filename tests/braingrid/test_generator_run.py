@@ -13,14 +13,15 @@ from neurodata import ParamError, SchemaViolation
 from neurodata.braingrid import (
     GrowthParams,
     check_braingrid_h5,
+    checklist_h5,
     outgrowth,
     simulate_growth_network,
     write_braingrid_h5,
 )
-from neurodata.braingrid.stages_simulation import SIM_STAGES, burst_check, simulate
+from neurodata.braingrid._checklist import ITEM7_BOUNDS, check_failures
+from neurodata.braingrid.stages_simulation import SIM_STAGES, simulate
 
-TINY = {"width": 20, "schedule": "pregrowth", "epoch_s": 10, "simulated_epochs": 3, "analytic_epochs": 110,
-        "intrinsic_s": 20.0, "seed": 1}
+TINY = {"width": 20, "schedule": "pregrowth", "epoch_s": 10, "simulated_epochs": 3, "analytic_epochs": 110, "seed": 1}
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +46,41 @@ def test_accelerated_schedule_grows_silent_neurons_by_the_closed_form():
     assert np.isin(sim.spike_neurons, np.flatnonzero(sim.neurons.is_starter)).all()
 
 
-def test_pregrowth_schedule_rows_and_time_axis():
-    sim = simulate_growth_network(10, schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=30,
-                                  intrinsic_s=5.0, seed=4)
+def test_pregrowth_schedule_records_every_epoch():
+    sim = simulate_growth_network(10, schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=30, seed=4)
     assert sim.n_epochs == 32
     st = sim.neurons.is_starter
-    np.testing.assert_allclose(sim.rates_history[1:31], np.broadcast_to(sim.intrinsic_rates, (30, 100)))
-    assert np.all(sim.intrinsic_rates[~st] == 0) and sim.intrinsic_rates[st].max() > 0
+    # every epoch's rates are its recorded spikes / Tsim, the uncoupled ones included
+    epoch = sim.spike_steps // 10_000
+    counts = np.zeros((32, 100))
+    np.add.at(counts, (epoch, sim.spike_neurons), 1.0)
+    np.testing.assert_array_equal(sim.rates_history[1:], counts / 1.0)
+    assert np.all(np.diff(sim.spike_steps) >= 0) and sim.spike_steps.min() >= 1
+    # uncoupled epochs: starters alone fire, at their own pace; the growth follows their rates epoch by epoch
+    assert np.all(counts[:30, ~st] == 0) and counts[:30, st].sum() > 0
+    assert np.unique(counts[:30, st]).size > 2  # per-epoch counts vary (no fixed intrinsic rate)
+    np.testing.assert_allclose(sim.intrinsic_rates, counts[:30].mean(axis=0))
     g = GrowthParams(rho=0.01)
+    for k in range(1, 33):
+        expect = np.maximum(sim.radii_history[k - 1] + 0.01 * outgrowth(sim.rates_history[k], g), 0.1)
+        np.testing.assert_allclose(sim.radii_history[k][~st], expect[~st])
     np.testing.assert_allclose(sim.radii_history[30, ~st], 0.4 + 30 * 0.01 * outgrowth(np.zeros(1), g)[0])
     assert np.all(np.diff(sim.n_synapses) >= 0) and sim.n_synapses[30] > 0
-    assert sim.spike_steps.min() >= 30 * 10_000 and sim.spike_steps.max() < 32 * 10_000
-    # the simulated epochs' rates are the recorded spike counts
-    counts = np.bincount(sim.spike_neurons[sim.spike_steps < 31 * 10_000], minlength=100)
-    np.testing.assert_allclose(sim.rates_history[31], counts / 1.0)
+
+
+def test_uncoupled_epochs_do_not_depend_on_their_number():
+    """A run with more uncoupled epochs extends one with fewer (one noise stream, epoch by epoch)."""
+    kw = dict(schedule="pregrowth", epoch_s=1.0, simulated_epochs=1, seed=9)
+    a = simulate_growth_network(10, analytic_epochs=5, **kw)
+    b = simulate_growth_network(10, analytic_epochs=8, **kw)
+    early_a, early_b = a.spike_steps < 5 * 10_000, b.spike_steps < 5 * 10_000
+    np.testing.assert_array_equal(a.spike_steps[early_a], b.spike_steps[early_b])
+    np.testing.assert_array_equal(a.spike_neurons[early_a], b.spike_neurons[early_b])
+    np.testing.assert_array_equal(a.radii_history[:6], b.radii_history[:6])
 
 
 def test_same_seed_same_run_other_seed_other_run():
-    kw = dict(schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=100, intrinsic_s=2.0)
+    kw = dict(schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=100)
     a = simulate_growth_network(10, seed=5, **kw)
     b = simulate_growth_network(10, seed=5, **kw)
     c = simulate_growth_network(10, seed=6, **kw)
@@ -79,11 +97,11 @@ def test_same_seed_same_run_other_seed_other_run():
         ({"schedule": "fast"}, "schedule must be one of"),
         ({"epoch_s": 0.5}, "epoch_s must be a whole number of seconds"),
         ({"simulated_epochs": 0}, "simulated_epochs must be >= 1"),
-        ({"intrinsic_s": 0.0}, "needs analytic_epochs >= 0 and intrinsic_s > 0"),
+        ({"analytic_epochs": -1}, "needs analytic_epochs >= 0; got -1"),
     ],
 )
 def test_generator_rejects_bad_arguments(kwargs, match):
-    args = {"width": 10, "schedule": "pregrowth", "epoch_s": 1.0, "simulated_epochs": 1, "intrinsic_s": 1.0}
+    args = {"width": 10, "schedule": "pregrowth", "epoch_s": 1.0, "simulated_epochs": 1}
     args.update(kwargs)
     width = args.pop("width")
     with pytest.raises(ValueError, match=match):
@@ -100,7 +118,7 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
         assert f["Tsim"][0] == 10.0
         assert f["simulationEndTime"][0] == pytest.approx(1130.0)
         assert f.attrs["analyticEpochs"] == 110
-        assert f.attrs["firstSimulatedStep"] == 110 * 100_000
+        assert f.attrs["firstCoupledStep"] == 110 * 100_000
         params = json.loads(f.attrs["stage_params"])
         assert params["width"] == 20 and params["seed"] == 1
         assert {"neurodata_version", "stage", "code_sha256", "seeds"} <= set(f.attrs)
@@ -109,14 +127,74 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
         starters = f["starterNeurons"][:]
         other = np.setdiff1d(np.arange(400), starters)
         assert np.all(rates[1:111, other] == 0)  # item 5: non-starters silent before onset
+        assert np.all(rates[1:111, starters].sum(axis=0) > 0)  # the uncoupled epochs hold the starters' spikes
         check = json.loads(f.attrs["burstCheck"])
-    # item 7 at the small-grid scaling: a few spikes per neuron per burst, tens of ms wide, IBI of seconds
-    assert check["n_bursts"] >= 3
-    assert check["n_bursts_with_history"] >= 3  # item 6: >= gap + max(w) spikes before StartT
-    assert 2.0 <= check["median_spikes_per_neuron"] <= 10.0
-    assert 20.0 <= check["median_width_ms"] <= 400.0
-    assert 0.5 <= check["median_ibi_s"] <= 20.0
-    assert check["first_burst_step"] >= 110 * 100_000
+    # items 1-7 on the written file, bursts found as the original analysis finds them
+    full = checklist_h5(h5, min_bursts=3)
+    assert full.pop("failures") == []
+    assert full == pytest.approx(check, nan_ok=True)
+    assert check["n_bursts"] >= 3 and check["n_bursts_with_history"] == check["n_bursts"]  # item 6
+    for key, (lo, hi) in ITEM7_BOUNDS.items():  # item 7
+        assert lo <= check[key] <= hi, key
+    assert check["first_burst_step"] >= 110 * 100_000  # no burst while uncoupled
+
+
+def matlab_avalanche_bursts(T, C, mean_isi, burst_min):
+    """getAvalanches.m as spec §2.2 writes it, 1-based, one row at a time (row 0 clamped to 1).
+
+    Returns (StartT, EndT, TotalSpikes, IBI) per burst."""
+    T, C = [None, *T.tolist()], [None, *C.tolist()]
+    S = [None] + [T[k + 1] - T[k] for k in range(1, len(T) - 1)]
+    bursts, last, i = [], 1, 1
+    while i < len(S) - 1:
+        if S[i] < mean_isi or C[i] > 1:
+            j = i + 1
+            while j < len(S) - 1 and S[j] < mean_isi:
+                j += 1
+            start = max(i - 1, 1)
+            total = sum(C[start : j + 1])
+            if total > burst_min:
+                bursts.append((T[start], T[j], total, T[start] - T[last]))
+                last = j
+            i = j + 1
+        i += 1
+    return bursts
+
+
+def test_the_originals_meanisi_from_the_file_gives_the_bursts_of_braingrid_bursts(tiny_run):
+    """meanISI = len(spikesHistory) * 100 / spikes over the whole file, as the original takes it."""
+    from neurodata.braingrid.stages import STAGES
+
+    data_dir, (h5, _) = tiny_run
+    with h5py.File(h5, "r") as f:
+        matrix = f["spikesProbedNeurons"][:]
+        n_steps = f["spikesHistory"].shape[0] * 100
+    steps = np.sort(matrix[matrix > 0].astype(np.int64))
+    T, C = np.unique(steps, return_counts=True)
+    mean_isi = n_steps / C.sum()
+    reference = matlab_avalanche_bursts(T, C, mean_isi, burst_min=400)
+    STAGES["braingrid_spikes"]({}, data_dir=data_dir)
+    STAGES["braingrid_bursts"]({"detectors": ["avalanche"]}, data_dir=data_dir)
+    ds = xr.open_zarr(data_dir / "braingrid_bursts.zarr")
+    assert ds.attrs["avalanche_mean_isi_steps"] == pytest.approx(mean_isi, rel=1e-12)
+    got = list(zip(*(ds[k].values.tolist() for k in ("start_step", "end_step", "n_spikes", "ibi_gap_steps")), strict=True))
+    assert len(reference) >= 3 and got == reference
+
+
+def test_check_failures_names_each_item():
+    good = {"n_bursts": 120, "n_bursts_with_history": 120, "burst_min": 2500.0, "mean_isi_steps": 7.9,
+            "median_spikes_per_neuron": 3.8, "median_width_ms": 110.0, "median_ibi_s": 4.5}
+    assert check_failures(good, min_bursts=100) == []
+    assert check_failures({**good, "n_bursts": 99}, min_bursts=100) == [
+        "the avalanche detector (burst_min = 2500 spikes, meanISI = 7.90 steps) found 99 bursts, expected at least "
+        "min_bursts = 100"]
+    assert check_failures({**good, "n_bursts_with_history": 119}, 100) == [
+        "item 6: 1 of 120 bursts are preceded by fewer than gap * N / 10 000 + 500 spikes"]
+    assert check_failures({**good, "median_spikes_per_neuron": 2.0}, 100) == [
+        "item 7: median_spikes_per_neuron is 2, expected [2.5, 10]"]
+    assert check_failures({**good, "median_width_ms": 450.0}, 100) == ["item 7: median_width_ms is 450, expected [40, 400]"]
+    assert check_failures({**good, "median_ibi_s": float("nan")}, 100) == [
+        "item 7: median_ibi_s is nan, expected [1, 30]"]
 
 
 def test_stage_summary_is_labelled_and_matches_the_file(tiny_run):
@@ -129,7 +207,7 @@ def test_stage_summary_is_labelled_and_matches_the_file(tiny_run):
     with h5py.File(h5, "r") as f:
         np.testing.assert_array_equal(ds["radius"].values, f["radiiHistory"][:])
         np.testing.assert_array_equal(ds["x"].values, f["xloc"][:])
-    assert ds["simulated"].values.sum() == 3
+    assert ds["coupled"].values.sum() == 3 and not ds["coupled"].values[:111].any()
     assert ds.attrs["burst_check_n_bursts"] >= 3
     import hashlib
 
@@ -147,7 +225,7 @@ def test_stage_rejects_bad_params(tmp_path):
 
 
 def test_stage_without_bursts_fails_loudly_and_writes_nothing(tmp_path):
-    params = {**TINY, "width": 10, "simulated_epochs": 1, "epoch_s": 1, "analytic_epochs": 0, "intrinsic_s": 1.0}
+    params = {**TINY, "width": 10, "simulated_epochs": 1, "epoch_s": 1, "analytic_epochs": 0}
     with pytest.raises(SchemaViolation, match="found 0 bursts"):
         simulate(params, data_dir=tmp_path)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
@@ -158,8 +236,7 @@ def test_stage_is_registered():
 
 
 def test_simulated_file_round_trips_through_the_writer(tmp_path):
-    sim = simulate_growth_network(10, schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=100,
-                                  intrinsic_s=2.0, seed=2)
+    sim = simulate_growth_network(10, schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=100, seed=2)
     path = write_braingrid_h5(tmp_path / "s.h5", sim.to_record(), n_rows=None)
     report = check_braingrid_h5(path)
     assert report.n_spikes == sim.spike_steps.size
@@ -168,7 +245,6 @@ def test_simulated_file_round_trips_through_the_writer(tmp_path):
     for j in (0, 7, 55):
         col = m[:, j][m[:, j] > 0]
         np.testing.assert_array_equal(col, sim.spike_steps[sim.spike_neurons == j])
-    assert burst_check(sim)["n_bursts"] >= 0
 
 
 def test_catalog_reads_the_simulation_summary(tiny_run):
@@ -184,7 +260,7 @@ def test_catalog_reads_the_simulation_summary(tiny_run):
 
 
 def test_same_seed_gives_a_byte_identical_file(tmp_path):
-    kw = dict(schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=100, intrinsic_s=2.0, seed=2)
+    kw = dict(schedule="pregrowth", epoch_s=1.0, simulated_epochs=2, analytic_epochs=100, seed=2)
     a = write_braingrid_h5(tmp_path / "a.h5", simulate_growth_network(10, **kw).to_record({"seed": 2}))
     b = write_braingrid_h5(tmp_path / "b.h5", simulate_growth_network(10, **kw).to_record({"seed": 2}))
     assert a.read_bytes() == b.read_bytes()

@@ -163,7 +163,7 @@ def _replace(key, data):
         (lambda f: f["spikesProbedNeurons"].__setitem__((0, 99), 20_000), "column 99 has spike step 20000"),
         (lambda f: f["spikesHistory"].__setitem__(5, 1), "'spikesHistory': sums to 9, expected the 8 spikes"),
         (lambda f: f["burstinessHist"].__setitem__(slice(0, 2), [3, 5]), "'burstinessHist': bin 0 holds 3"),
-        (lambda f: f["ratesHistory"].__setitem__((2, 0), 5.0), "'ratesHistory': row 2 differs"),
+        (lambda f: f["ratesHistory"].__setitem__((2, 0), 5.0), r"'ratesHistory': row 2 gives neuron 0 5 Hz, but spikesProbedNeurons holds 1 spikes in epoch 2 \(expected 1 Hz"),
         (lambda f: f["radiiHistory"].__setitem__((0, 0), 1.0), "'radiiHistory': row 0 must be the start radius"),
         (lambda f: f["neuronThresh"].__setitem__(7, 0.015), "starter thresholds outside"),
         (lambda f: f["neuronTypes"].__setitem__(0, 3), r"'neuronTypes': has values \[3\]"),
@@ -204,3 +204,40 @@ def test_record_from_raster_hand_checked():
     assert rec.spike_steps.tolist() == [19_999, 5, 7, 12_000] and rec.spike_counts.tolist() == [0, 1, 0, 3]
     np.testing.assert_allclose(rec.rates_history, [[0, 0, 0, 0], [0, 0, 0, 2.0], [0, 1.0, 0, 1.0]])
     assert rec.n_epochs == 2 and rec.end_step == 20_000
+
+
+def test_checker_checks_the_rates_of_every_epoch(tmp_path):
+    """No epoch is exempt: a file's ratesHistory must be the spikes it holds (spec §4.5 item 4)."""
+    record = _record(SPIKES)
+    record.attrs["analyticEpochs"] = 2  # the generator's count of uncoupled epochs exempts nothing
+    record.rates_history[1, 3] = 2.0  # neuron 3 fired once in epoch 1, not twice
+    path = write_braingrid_h5(tmp_path / "r.h5", record)
+    with pytest.raises(SchemaViolation, match=r"row 1 gives neuron 3 2 Hz, but spikesProbedNeurons holds 1 spikes in epoch 1"):
+        check_braingrid_h5(path)
+
+
+def test_partial_probe_file_histograms_count_every_neuron(tmp_path):
+    steps = np.array([5, 17, 1, 9_999, 10_000, 12_345], dtype=np.int64)
+    neurons = np.array([0, 0, 3, 7, 7, 99], dtype=np.int64)
+    record = BrainGridRecord.from_raster(steps, neurons, width=W, starters=np.flatnonzero(starter_mask(W)),
+                                         inhibitory=np.flatnonzero(inhibitory_mask(W)), n_epochs=2, tsim_s=1.0,
+                                         probed=np.array([7, 0]))
+    path = write_braingrid_h5(tmp_path / "p.h5", record)
+    report = check_braingrid_h5(path)
+    assert report.n_probed == 2 and report.n_spikes == 4 and report.spike_counts.tolist() == [2, 2]
+    with h5py.File(path, "r") as f:
+        assert f["probedNeurons"][:].tolist() == [7, 0]
+        assert f["spikesProbedNeurons"][:].tolist() == [[9_999, 5], [10_000, 17]]
+        assert f["spikesHistory"][:].sum() == 6 and f["spikesHistory"][0] == 3  # steps 1, 5, 17: neuron 3 unprobed
+        assert f["ratesHistory"][1, 3] == 1.0  # rates count every neuron too
+    with h5py.File(path, "r+") as f:
+        f["spikesHistory"][0] = 1  # fewer than the two probed spikes (5, 17) of bin 0
+    with pytest.raises(SchemaViolation, match=r"'spikesHistory': bin 0 holds 1 spikes, expected at least the 2 of the probed"):
+        check_braingrid_h5(path)
+
+
+def test_record_rejects_network_steps_outside_the_run():
+    record = _record(SPIKES)
+    record.network_steps = np.array([5, 20_000])
+    with pytest.raises(ValueError, match=r"network_steps must hold every spike of the network, at least the 8 probed ones"):
+        record.check()

@@ -197,6 +197,62 @@ def test_history_bins_are_checked_one_by_one(tmp_path):
         spike_table(f)
 
 
+def test_partial_probes_read_against_a_history_of_every_neuron(raster, tmp_path):
+    """BrainGrid's non-full configs probe a subset; spikesHistory still counts every neuron."""
+    from neurodata.braingrid import BrainGridRecord, check_braingrid_h5, write_braingrid_h5
+
+    steps, neurons = raster
+    probed = np.random.default_rng(4).permutation(400)[:130]  # a third of the neurons, any order
+    record = BrainGridRecord.from_raster(steps, neurons, width=20, starters=np.arange(0, 400, 10),
+                                         inhibitory=np.arange(5, 400, 10), n_epochs=10, tsim_s=10.0, probed=probed)
+    path = write_braingrid_h5(tmp_path / "partial.h5", record)
+    report = check_braingrid_h5(path)  # items 1-5 adapt: every bin holds at least the probed spikes
+    keep = np.isin(neurons, probed)
+    assert report.n_probed == 130 and report.n_spikes == keep.sum() < steps.size
+    with h5py.File(path) as f:
+        history = f["spikesHistory"][:]
+        probed_history = np.bincount(steps[keep] // 100, minlength=history.size)
+        assert history.sum() == steps.size and np.all(history >= probed_history)
+        assert np.count_nonzero(history > probed_history) > 100  # the subset really differs per bin
+        ds = spike_table(f, block_bytes=8 * 130 * 50)
+    order = np.lexsort((neurons[keep], steps[keep]))
+    np.testing.assert_array_equal(ds["time_step"].values, steps[keep][order])
+    np.testing.assert_array_equal(ds["neuron"].values, neurons[keep][order])
+    np.testing.assert_array_equal(ds["y"].values, neurons[keep][order] // 20)
+    assert ds.attrs["n_probed"] == 130 and ds.attrs["n_neurons"] == 400
+
+
+def test_partial_probes_history_below_the_probed_spikes_is_named(tmp_path):
+    # neurons 0 and 3 of 4 probed; bin 1 of spikesHistory counts 1 but the probed neurons fired 2 there
+    matrix = np.array([[5, 150], [120, 0]])
+    history = np.array([3, 1, 4] + [0] * 97, dtype="<i4")
+    path = write_matrix(tmp_path / "p.h5", matrix, probed=[0, 3], spikesHistory=history)
+    with h5py.File(path) as f, pytest.raises(
+        ValueError,
+        match=r"'spikesHistory' bin 1 counts 1 spikes but 'spikesProbedNeurons' holds 2 in steps \[100, 200\); "
+        r"expected at least the spikes of the 2 probed neurons \(1 bins count fewer\)",
+    ):
+        spike_table(f)
+    ok = np.array([3, 2, 4] + [0] * 97, dtype="<i4")  # more than probed in bins 0 and 2: fine
+    with h5py.File(write_matrix(tmp_path / "q.h5", matrix, probed=[0, 3], spikesHistory=ok)) as f:
+        assert spike_table(f)["time_step"].values.tolist() == [5, 120, 150]
+
+
+@pytest.mark.parametrize(
+    ("matrix", "match"),
+    [
+        (np.array([[5, 1], [4, 2]]), r"column 0 \(neuron 0\), row 1: time step 4 is not greater"),
+        (np.array([[5, 0], [6, 3]]), r"column 1 \(neuron 3\), row 1: spike at time step 3 after the column's zero padding"),
+    ],
+)
+def test_partial_probes_bad_columns_are_named(tmp_path, matrix, match):
+    history = np.full(100, 10, dtype="<i4")
+    with h5py.File(write_matrix(tmp_path / "bad.h5", matrix, probed=[0, 3], spikesHistory=history)) as f, pytest.raises(
+        ValueError, match=match
+    ):
+        spike_table(f, block_bytes=16)
+
+
 def test_raw_and_hdf5_reads_agree(tmp_path):
     """A contiguous matrix is read straight from the file; a chunked, compressed one through
     HDF5 (and in column blocks): the tables are identical."""

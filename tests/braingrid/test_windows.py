@@ -13,12 +13,16 @@ X = NEURON % 2
 Y = NEURON // 2
 
 
-def seed_loop(spikes, x, y, starts, w, gap):
-    """The seed's get_training_data loop for one w (quirk a fixed, no shuffle), rows in onset order."""
+def seed_loop(spikes, x, y, starts, w, gap, min_span=2000):
+    """The seed's get_training_data loop for one w (quirk a fixed, no shuffle), rows in onset order.
+
+    The seed writes ``spikes[i] - spikes[i - gap] >= gap`` with gap = 2000 for both the spike
+    count and the span in steps; *min_span* keeps the span at the seed's 2000 steps when the
+    spike count is scaled to N."""
     mask = np.isin(spikes, starts)
     pre_t, non_t, pre_s, non_s = [], [], [], []
     for i in range(1, spikes.size):
-        if not mask[i - 1] and mask[i] and int(spikes[i]) - int(spikes[i - gap]) >= gap:
+        if not mask[i - 1] and mask[i] and int(spikes[i]) - int(spikes[i - gap]) >= min_span:
             pre_t.append(spikes[i - w : i] - spikes[i - w])
             non_t.append(spikes[i - w - gap : i - gap] - spikes[i - w - gap])
             pre_s.append(np.column_stack([x[i - w : i], y[i - w : i]]).ravel())
@@ -33,7 +37,8 @@ def test_onsets_follow_the_seed_mask():
 
 
 def test_golden_windows():
-    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=3, split_fractions=[1, 0, 0])
+    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=3, min_gap_steps=3,
+                         split_fractions=[1, 0, 0])
     node = tree["window_2"].to_dataset()
     assert node["label"].values.tolist() == [1, 0, 1, 0]
     assert node["temporal"].values.tolist() == [[0, 5], [0, 1], [0, 1], [0, 0]]
@@ -50,14 +55,34 @@ def test_golden_windows():
     assert tree.attrs["n_dropped_close"] == 1
 
 
-def test_early_onsets_are_dropped_not_wrapped():
-    # Quirk (b): onset 6 with gap 3 and w = 4 needs index 6 - 3 - 4 < 0; the seed would wrap.
-    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2, 4], gap=3)
-    assert tree.attrs["n_dropped_early"] == 1
-    for w in (2, 4):
-        assert tree[f"window_{w}"]["onset_step"].values.tolist() == [32, 32]
-    with pytest.raises(ValueError, match="No usable burst onset: 2 bursts, 2 StartT found .* 2 too early"):
-        burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[20], gap=3)
+def test_early_onsets_are_dropped_per_window_size():
+    # Quirk (b): onset 6 with gap 3 fits w = 2 (6 - 3 - 2 >= 0) but not w = 4, where the seed's
+    # non-burst slice would be empty; it is dropped from window_4 only, as the seed decides per size.
+    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2, 4], gap=3, min_gap_steps=3)
+    assert tree["window_2"]["onset_step"].values.tolist() == [14, 14, 32, 32]
+    assert tree["window_4"]["onset_step"].values.tolist() == [32, 32]
+    assert tree["window_2"].attrs["n_dropped_early"] == 0 and tree["window_4"].attrs["n_dropped_early"] == 1
+    assert tree["window_4"].attrs["n_onsets_used"] == 1 and tree.attrs["n_onsets_used"] == 2
+    # an onset fewer than gap spikes in: the seed's span check reads a wrapped index and fails
+    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=7, min_gap_steps=3)
+    assert tree.attrs["n_dropped_before_gap"] == 1
+    assert tree["window_2"]["onset_step"].values.tolist() == [32, 32]
+    with pytest.raises(ValueError, match=r"No usable burst onset for window size\(s\) \[20\]: 2 bursts, 2 StartT found"):
+        burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2, 20], gap=3, min_gap_steps=3)
+
+
+def test_span_criterion_is_the_seeds_time_not_scaled_with_n():
+    # default: 2000 steps of 1e-4 s (0.2 s), whatever the gap in spikes
+    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=3, min_gap_steps=3)
+    assert tree.attrs["min_gap_steps"] == 3
+    with pytest.raises(ValueError, match="2 whose 3 preceding spikes span < min_gap_steps = 2000 steps"):
+        burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=3)
+    # with 0.01-s steps 0.2 s is 20 steps: onset 14 (span 9) is dropped, onset 32 (span 17) too
+    with pytest.raises(ValueError, match="span < min_gap_steps = 20 steps"):
+        burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=3, dt_s=0.01)
+    # with 0.1-s steps it is 2 steps: both kept
+    tree = burst_windows(TS, X, Y, NEURON, np.array([14, 32]), windows=[2], gap=3, dt_s=0.1)
+    assert tree.attrs["min_gap_steps"] == 2 and tree.attrs["n_dropped_close"] == 0
 
 
 def test_equivalent_to_seed_loop(raster):
@@ -72,6 +97,7 @@ def test_equivalent_to_seed_loop(raster):
     gap = scaled_gap(400)
     assert gap == 80
     tree = burst_windows(ts, x, y, nid, starts, windows=[5, 50], gap=gap)
+    assert tree.attrs["min_gap_steps"] == 2000  # the seed's span, not scaled with the gap
     for w in (5, 50):
         node = tree[f"window_{w}"].to_dataset()
         pre_t, non_t, pre_s, non_s = seed_loop(ts, x, y, starts, w, gap)
@@ -102,6 +128,24 @@ def test_split_is_seeded_per_burst_and_shared_across_sizes(raster):
     n = split5.size // 2
     counts = {s: int((split5[0::2] == s).sum()) for s in ("train", "val", "test")}
     assert counts == {"train": round(0.7 * n), "val": round(0.85 * n) - round(0.7 * n), "test": n - round(0.85 * n)}
+
+
+def test_a_burst_too_early_for_a_large_window_stays_in_the_small_ones(raster):
+    steps, neurons = raster
+    order = np.lexsort((neurons, steps))
+    ts, nid = steps[order], neurons[order]
+    starts = np.unique(ts[np.searchsorted(ts, np.arange(50_000, 980_000, 38_000))])
+    first_onset = int(np.searchsorted(ts, starts[0]))
+    assert 80 + 5 <= first_onset < 80 + 500  # the raster's first burst comes early
+    tree = burst_windows(ts, nid % 20, nid // 20, nid, starts, windows=[5, 500], gap=80, seed=1)
+    small, large = tree["window_5"].to_dataset(), tree["window_500"].to_dataset()
+    assert small.attrs["n_dropped_early"] == 0 and large.attrs["n_dropped_early"] >= 1
+    assert small["onset_step"].values[0] == starts[0] and large["onset_step"].values[0] > starts[0]
+    assert small.sizes["sample"] == large.sizes["sample"] + 2 * large.attrs["n_dropped_early"]
+    # the bursts both sizes use have the same split in both
+    split_small = dict(zip(small["burst"].values.tolist(), small["split"].values.tolist(), strict=True))
+    for b, split in zip(large["burst"].values.tolist(), large["split"].values.tolist(), strict=True):
+        assert split_small[b] == split
 
 
 def test_scaled_gap():

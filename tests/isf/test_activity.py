@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurodata.isf import activity_metrics, make_simrun, simrun_activity_metrics
+from neurodata.isf import IN_VIVO_RANGES, ActivityRange, activity_lines, activity_metrics, make_simrun, simrun_activity_metrics
 
 NAN = np.nan
 EXC = ["L2", "L34", "L4py", "L4sp", "L4ss", "L5st", "L5tt", "L6cc", "L6ccinv", "L6ct", "VPM"]
@@ -46,29 +46,37 @@ def default_metrics():
     return simrun_activity_metrics(ds)
 
 
-def test_ongoing_firing_in_the_few_hz_range(default_metrics):
-    """L5 thick-tufted cells fire spontaneously at a few Hz in vivo, the most of the excitatory
-    types of the barrel column (de Kock et al. 2007, J Physiol 581:139); pinned at 1-10 Hz."""
-    assert 1.0 <= default_metrics["spontaneous_rate_hz"] <= 10.0
+@pytest.mark.parametrize("expected", IN_VIVO_RANGES, ids=[r.metric for r in IN_VIVO_RANGES])
+def test_default_cell_in_the_in_vivo_range(default_metrics, expected):
+    """Each figure of the default cell within its in-vivo range (`IN_VIVO_RANGES` states the source):
+    ongoing firing at 1-10 Hz, the evoked response 5-50 ms after the stimulus with 0.3-3 spikes
+    above the spontaneous rate in at least half the trials, dendritic events in 20-80 % of trials."""
+    value = default_metrics[expected.metric]
+    assert expected.low <= value <= expected.high, f"{expected.metric} = {value} ({expected.source})"
 
 
-def test_whisker_evoked_response_within_tens_of_ms(default_metrics):
-    """L5B cells respond to a whisker deflection as early as L4 (de Kock et al. 2007), about 10 ms
-    after it; the model's response starts 10-20 ms after the stimulus, pinned at 5-50 ms. It
-    has 1-2 spikes above the spontaneous rate (de Kock et al.'s anaesthetised cells average
-    below 1 AP per stimulus; here the BAC bursts of the trials with a dendritic event add
-    spikes), pinned at 0.3-3."""
+def test_dendritic_events_mostly_evoked(default_metrics):
+    """The tuft's L2 input follows the stimulus: at least 3/4 of the trials with a dendritic event
+    have one in the evoked window; the distal site is the main bifurcation's."""
     m = default_metrics
-    assert 5.0 <= m["evoked_latency_ms"] <= 50.0
-    assert 0.3 <= m["evoked_net_spikes_per_trial"] <= 3.0
-    assert m["evoked_response_fraction"] >= 0.5
-
-
-def test_dendritic_events_in_a_fraction_of_trials(default_metrics):
-    """Tuft Ca2+ events come with a fraction of sensory events in vivo, not with all (Xu et al.
-    2012, Nature 492:247; Takahashi et al. 2016, Science 354:1587). The ANN target needs both
-    classes: pinned at 20-80 % of trials, mostly evoked (the tuft's L2 input follows the stimulus)."""
-    m = default_metrics
-    assert 0.2 <= m["dendritic_event_trial_fraction"] <= 0.8
     assert m["evoked_dendritic_event_fraction"] >= 0.75 * m["dendritic_event_trial_fraction"]
-    assert m["dendrite_site_soma_distance_um"] == pytest.approx(908.1, abs=0.1)  # at the main bifurcation
+    assert m["dendrite_site_soma_distance_um"] == pytest.approx(908.1, abs=0.1)
+
+
+def test_activity_lines_count_the_figures_outside():
+    ranges = (ActivityRange("spontaneous_rate_hz", 1.0, 10.0, "src a"), ActivityRange("evoked_latency_ms", 5.0, 50.0, "src b"))
+    lines, failed = activity_lines({"spontaneous_rate_hz": 12.0, "evoked_latency_ms": NAN}, ranges)
+    assert failed == 2 and "OUTSIDE" in lines[1] and "src a" in lines[1] and "[1, 10]" in lines[1]
+    lines, failed = activity_lines({"spontaneous_rate_hz": 4.5, "evoked_latency_ms": 12.0}, ranges)
+    assert failed == 0 and lines[2].split()[:2] == ["evoked_latency_ms", "12.000"]
+
+
+def test_activity_report_on_the_built_simrun(built):
+    """``neurodata report isf_activity``: one row per range; the tiny profile's 12 trials fall in them."""
+    from neurodata.isf.reports import REPORTS
+
+    fn, _ = REPORTS["isf_activity"]
+    report = fn(built)
+    assert report.startswith("isf_simrun: 12 trials of 100 ms, stimulus at 50 ms; distal site at 908.1 µm")
+    assert [line.split()[0] for line in report.splitlines()[3:]] == [r.metric for r in IN_VIVO_RANGES]
+    assert report.failed == report.count("OUTSIDE") == 0

@@ -7,6 +7,7 @@ dendritic recording sites. Every expected value below is worked out by hand in t
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -33,7 +34,6 @@ from neurodata.isf import (
     read_hoc_morphology,
     read_isf_simrun,
     read_network_weights,
-    run_delayeds_incrementally,
     save_synapse_activation_batch,
     section_bin_size,
     section_distances,
@@ -309,21 +309,24 @@ def test_spike_and_voltage_functions(simrun):
     np.testing.assert_array_equal(lazy.compute().to_numpy(), vmax.to_numpy())
 
 
-def test_batches_saved_through_dask_like_isf_init(simrun, tmp_path):
-    import dask
-    from distributed import Client, LocalCluster
+def test_batches_saved_one_task_per_batch_like_isf_init(simrun, tmp_path):
+    """ISF's init saved one batch per dask task through run_delayeds_incrementally; neurodata's one
+    scheduler, runner.run_sweep, does the same and returns every result in order."""
+    from neurodata.runner import run_sweep
 
     sdf = section_distances(simrun.morphology)
     trials = simrun.sim_trial_index
-    tasks = [dask.delayed(save_synapse_activation_batch)(simrun.synapse_activation, [t], b, tmp_path, isf_style(sdf),
-                                                         min_time=0, max_time=10, excitatory_celltypes=EXC,
-                                                         inhibitory_celltypes=INH)
-             for b, t in enumerate(trials)]
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
-        paths = run_delayeds_incrementally(client, tasks)
+    save = functools.partial(_save_one_batch, sa=simrun.synapse_activation, trials=trials, out=tmp_path,
+                             sdf=isf_style(sdf))
+    paths = run_sweep(save, range(len(trials)), scheduler="synchronous")
     assert [p.name for p in paths] == ["batch_0_SYNAPSE_ACTIVATION.npy", "batch_1_SYNAPSE_ACTIVATION.npy"]
     assert np.load(paths[1]).sum() == 3  # 0.5, 9.99 and 4.0 ms
     assert json.loads((tmp_path / "batch_0_SYNAPSE_ACTIVATION.json").read_text())["trial"] == ["run_20240/000000"]
+
+
+def _save_one_batch(b, *, sa, trials, out, sdf):
+    return save_synapse_activation_batch(sa, [trials[b]], b, out, sdf, min_time=0, max_time=10,
+                                         excitatory_celltypes=EXC, inhibitory_celltypes=INH)
 
 
 def test_ann_batch_from_the_files(simrun):

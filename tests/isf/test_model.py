@@ -22,7 +22,8 @@ from neurodata.isf import (
     synaptic_weights,
     voltage_frame,
 )
-from neurodata.isf._kernels import accumulate_activations, threshold_crossings
+from neurodata.seeds import rng
+from neurodata.isf._kernels import threshold_crossings
 
 EXC = ["L2", "L34", "L4py", "L4sp", "L4ss", "L5st", "L5tt", "L6cc", "L6ccinv", "L6ct", "VPM"]
 INH = ["L1", "L23Trans", "L45Sym", "L56Trans", "SymLocal1", "SymLocal2"]
@@ -63,7 +64,7 @@ def test_l5pt_morphology_structure():
 
 def test_place_synapses_within_sections_and_types():
     m = make_l5pt_morphology(seed=0)
-    syn = place_synapses(m, DEFAULT_CELL_TYPES, excitatory_celltypes=EXC, inhibitory_celltypes=INH, seed=1)
+    syn = place_synapses(m, DEFAULT_CELL_TYPES, excitatory_celltypes=EXC, inhibitory_celltypes=INH, rng=rng(1))
     assert len(syn) == sum(v["n"] for v in DEFAULT_CELL_TYPES.values()) >= 10_000
     lo, hi = m.section_distances()
     s = syn.section_ID
@@ -73,35 +74,16 @@ def test_place_synapses_within_sections_and_types():
     assert np.median(syn.soma_distance[l2]) > 600  # L2 targets the tuft
     assert not syn.is_excitatory[np.array([t.startswith("SymLocal1_") for t in syn.synapse_type])].any()
     with pytest.raises(ValueError, match=r"unknown cell type 'L2': it is in neither"):
-        place_synapses(m, DEFAULT_CELL_TYPES, excitatory_celltypes=EXC[1:], inhibitory_celltypes=INH, seed=1)
+        place_synapses(m, DEFAULT_CELL_TYPES, excitatory_celltypes=EXC[1:], inhibitory_celltypes=INH, rng=rng(1))
 
 
 def test_activation_times_evoked_transient():
     m = make_l5pt_morphology(seed=0)
-    syn = place_synapses(m, DEFAULT_CELL_TYPES, excitatory_celltypes=EXC, inhibitory_celltypes=INH, seed=1)
-    tr, sy, t = activation_times(syn, DEFAULT_CELL_TYPES, n_trials=4, t_stop_ms=300, stimulus_time_ms=150, seed=2)
+    syn = place_synapses(m, DEFAULT_CELL_TYPES, excitatory_celltypes=EXC, inhibitory_celltypes=INH, rng=rng(1))
+    tr, sy, t = activation_times(syn, DEFAULT_CELL_TYPES, n_trials=4, t_stop_ms=300, stimulus_time_ms=150, rng=rng(2))
     assert np.all((t >= 0) & (t < 300)) and np.all(np.diff(tr) >= 0)
     counts, _ = np.histogram(t, bins=np.arange(0, 301, 10))
     assert counts[15:18].max() > 2 * np.median(counts)  # the whisker-evoked transient at 150-180 ms
-
-
-def test_accumulate_matches_histogram():
-    rng = np.random.default_rng(0)
-    n_rows, n_slots = 500, 4
-    times = rng.uniform(-5, 105, (n_rows, n_slots))
-    times[rng.random((n_rows, n_slots)) < 0.3] = np.nan
-    times[0, 0] = 100.0
-    trial, ei, sb = rng.integers(0, 3, n_rows), rng.integers(0, 2, n_rows), rng.integers(0, 5, n_rows)
-    edges = np.arange(0, 101, 2.5)
-    out = np.zeros((3, 2, 5, 40))
-    outside = accumulate_activations(out, trial, ei, sb, np.ones(n_rows), times, edges)
-    ref = np.zeros_like(out)
-    for r in range(n_rows):
-        v = times[r][~np.isnan(times[r])]
-        ref[trial[r], ei[r], sb[r]] += np.histogram(v, bins=edges)[0]
-    np.testing.assert_array_equal(out, ref)
-    finite = times[~np.isnan(times)]
-    assert outside == int(((finite < 0) | (finite > 100)).sum())
 
 
 def test_threshold_crossings_rule():
@@ -116,7 +98,7 @@ def test_passive_cell_rests_at_leak_and_distal_epsp_is_smaller():
     bio = Biophysics(soma_S_cm2={}, axon_S_cm2={}, active_dendrites=False, warmup_ms=0, v_init_mV=-90.0)
     syn = place_synapses(m, {"L2": {**DEFAULT_CELL_TYPES["L2"], "n": 1, "distance_um": [1100, 10], "weight_nS": 0.5},
                              "L5st": {**DEFAULT_CELL_TYPES["L5st"], "n": 1, "distance_um": [40, 5], "weight_nS": 0.5}},
-                         excitatory_celltypes=["L2", "L5st"], inhibitory_celltypes=[], seed=0)
+                         excitatory_celltypes=["L2", "L5st"], inhibitory_celltypes=[], rng=rng(0))
     v = simulate_soma_voltage(m, syn, np.array([0, 1]), np.array([0, 1]), np.array([10.0, 10.0]),
                               n_trials=3, t_stop_ms=60, bio=bio)
     np.testing.assert_allclose(v[:, 0], bio.e_pas_mV)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurodata import seeds
 from neurodata.isf import (
     bin_adjacency_in_section,
     bin_index,
@@ -138,7 +139,7 @@ def test_vectorised_bins_equal_bin_index(toy_sdf):
     """assign_spatial_bins (all synapses at once) == bin_index section by section, on seeded random input."""
     from neurodata.isf import assign_spatial_bins
 
-    rng = np.random.default_rng(0)
+    rng = seeds.rng(0)
     sec = rng.integers(1, len(toy_sdf), 2000)
     lo, hi = toy_sdf["min_"].to_numpy()[sec], toy_sdf["max_"].to_numpy()[sec]
     dist = rng.uniform(lo - 0.09, hi + 0.09)

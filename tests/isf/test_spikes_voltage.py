@@ -1,4 +1,4 @@
-"""One-hot spikes, ISI, AP arrays, max depolarisation per ms, incremental dask runs: golden values."""
+"""One-hot spikes, ISI, AP arrays, max depolarisation per ms: golden values."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neurodata import seeds
 from neurodata.isf import (
     ap_array,
     isi_array,
@@ -15,7 +16,6 @@ from neurodata.isf import (
     isi_from_spike_list,
     max_depolarization_per_ms,
     max_depolarization_per_ms_dask,
-    run_delayeds_incrementally,
     spike_times_to_onehot,
     time_groups,
 )
@@ -98,7 +98,7 @@ def test_max_per_ms_columns_from_zero():
 def test_max_per_ms_dask_equals_pandas():
     import dask.dataframe as dd
 
-    rng = np.random.default_rng(0)
+    rng = seeds.rng(0)
     vt = pd.DataFrame(rng.normal(-65, 5, (6, 200)), columns=np.arange(200) * 0.025, index=[f"t{i}" for i in range(6)])
     vt.columns = [f"{c:.3f}" for c in vt.columns]
     lazy = max_depolarization_per_ms_dask(dd.from_pandas(vt, npartitions=3))
@@ -107,14 +107,3 @@ def test_max_per_ms_dask_equals_pandas():
     np.testing.assert_array_equal(got.to_numpy(), max_depolarization_per_ms(vt).to_numpy())
     assert got.columns.tolist() == [0, 1, 2, 3, 4]
 
-
-def test_run_delayeds_incrementally_returns_all_results():
-    import dask
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
-        tasks = [dask.delayed(pow)(i, 2) for i in range(7)]
-        assert run_delayeds_incrementally(client, tasks, max_in_flight=2) == [i * i for i in range(7)]
-        assert run_delayeds_incrementally(client, []) == []
-        with pytest.raises(ZeroDivisionError):
-            run_delayeds_incrementally(client, [dask.delayed(lambda: 1 / 0)()])

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from neurodata.schemas import label
 from neurodata.store import write_artifact
 
 N_TRIALS, TRIAL_CHUNK = 12, 5          # blocks of 5, 5, 2 trials
@@ -41,6 +42,10 @@ def ann_batches() -> xr.Dataset:
             "vt_max_per_ms": (("trial", "time_ms"), (-70.0 + tt + kk).astype(np.float32), {"units": "mV"}),
             "ap": (("trial", "time"), (tt + kk) % 3 == 0, _long("spike in bin")),
             "isi": (("trial", "time"), (tt + 0.5 * kk).astype(np.float32), {"units": "ms"}),
+            "vt_soma": (("trial", "time_ms"), (-71.0 + tt + kk).astype(np.float32), {"units": "mV"}),
+            "vt_dend_max_per_ms": (("trial", "time_ms"), (-60.0 + tt + kk).astype(np.float32), {"units": "mV"}),
+            "ap_dend": (("trial", "time"), (tt + kk) % 4 == 0, _long("dendritic spike in bin")),
+            "isi_dend": (("trial", "time"), (tt + 0.25 * kk).astype(np.float32), {"units": "ms"}),
             "batch": ("trial", np.arange(N_TRIALS) // TRIAL_CHUNK, _long("batch")),
             "n_activations_outside": ("trial", np.zeros(N_TRIALS, np.int64), _long("outside")),
         },
@@ -52,8 +57,11 @@ def ann_batches() -> xr.Dataset:
             "bin_soma_distance": ("spatial_bin", np.array([0.0, 25.0, 75.0]), {"units": "um"}),
             "time": ("time", np.arange(4.0), {"units": "ms"}),
             "time_ms": ("time_ms", np.arange(4.0), {"units": "ms"}),
+            "dendrite_site": ((), np.array("distal", dtype=object), _long("distal recording site")),
+            "dendrite_soma_distance": ((), 900.0, {"units": "um"}),
         },
-        attrs={"min_time_ms": 0.0, "max_time_ms": 4.0, "bin_size_ms": 1.0, "batch_size": TRIAL_CHUNK, "weighted": 0},
+        attrs={"min_time_ms": 0.0, "max_time_ms": 4.0, "bin_size_ms": 1.0, "batch_size": TRIAL_CHUNK, "weighted": 0,
+               "isi_fill_ms": 100.0},
     )
 
 
@@ -112,13 +120,13 @@ def gfr_binned() -> xr.DataTree:
 
 def write_ml_data(folder: Path) -> Path:
     """Write small ann_batches, burst_windows and gfr_binned artifacts into *folder*."""
-    write_artifact(ann_batches(), "ann_batches", params={}, data_dir=folder,
+    write_artifact(label(ann_batches(), "ann_batches"), "ann_batches", params={}, data_dir=folder,
                    encoding={v: {"chunks": (TRIAL_CHUNK, *ann_batches()[v].shape[1:])}
                              for v in ("synapse_activation", "vt_max_per_ms", "ap", "isi")})
-    write_artifact(burst_windows(), "burst_windows", params={}, data_dir=folder,
+    write_artifact(label(burst_windows(), "burst_windows"), "burst_windows", params={}, data_dir=folder,
                    encoding={f"window_{w}/{v}": {"chunks": (SAMPLE_CHUNK, w)} for w in (5, 10)
                              for v in ("temporal", "x", "y", "neuron")})
-    write_artifact(gfr_binned(), "gfr_binned", params={}, data_dir=folder,
+    write_artifact(label(gfr_binned(), "gfr_binned"), "gfr_binned", params={}, data_dir=folder,
                    encoding={f"bin_{b}/{v}": {"chunks": (SWEEP_CHUNK, 600 // b)} for b in (20, 100)
                              for v in ("current", "rate")})
     return folder
