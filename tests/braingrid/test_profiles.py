@@ -2,7 +2,7 @@
 
 The tiny profile runs in the fast suite (tests/braingrid/test_generator_run.py runs the same
 settings); the default (W = 50, about 8 CPU minutes) and the seed profile (W = 100, hours on
-one core; see docs/braingrid.md for the measured run) are ``slow``.
+one core; see docs/braingrid.md for the measured run) are ``profile`` tests (not in `make test`; `pytest -m profile`).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ ORIGINAL_REGIME = {
 
 
 @pytest.mark.slow
+@pytest.mark.profile
 @pytest.mark.parametrize("profile", ["default", "seed"])
 def test_profile_file_passes_items_1_to_7_with_enough_bursts_for_the_windows(profile, tmp_path):
     import numpy as np

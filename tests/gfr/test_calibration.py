@@ -124,6 +124,7 @@ def default_profile(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.profile
 def test_default_profile_retention_per_key_is_the_release(default_profile):
     tree = load_artifact("gfr_params", data_dir=default_profile)
     n_cells = load_artifact("gfr_cells", data_dir=default_profile).sizes["cell"]
@@ -140,6 +141,7 @@ def test_default_profile_retention_per_key_is_the_release(default_profile):
 
 
 @pytest.mark.slow
+@pytest.mark.profile
 def test_default_profile_gamma_over_every_sweep(default_profile):
     gamma = load_artifact("gfr_binned", data_dir=default_profile).to_dataset()["max_firing_rate"].values
     gamma = gamma[np.isfinite(gamma)]
