@@ -34,6 +34,14 @@ def test_docs_point_only_inside_the_repository():
         assert "../shared" not in doc.read_text() and "/work/" not in doc.read_text(), doc.name
 
 
+def test_no_runnable_block_runs_the_suite_or_a_full_build():
+    """``make data``/``make test``/``pytest`` in a runnable block would rebuild the default profile or
+    run this suite recursively inside it: set-up commands go in ``text`` blocks."""
+    for doc in DOCS:
+        for lang, body in blocks(doc):
+            assert not re.search(r"^\s*(make|pytest|dvc repro|neurodata profile)\b", body, re.M), f"{doc.name}: {body[:80]!r}"
+
+
 DRIVER = """
 import json, subprocess, sys
 blocks = json.load(open(sys.argv[1]))
