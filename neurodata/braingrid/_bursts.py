@@ -36,6 +36,9 @@ import pandas as pd
 import xarray as xr
 from numba import njit
 
+from .._exceptions import ParamError, SchemaViolation
+from ._artifacts import bursts_dataset
+
 __all__ = [
     "ORIGINAL_BINNED_THRESHOLD",
     "ORIGINAL_BURST_MIN",
@@ -309,28 +312,6 @@ def binned_bursts(
     }
 
 
-_ATTRS = {
-    "start_step": {"units": "step", "long_name": "first time step of the burst (StartT)"},
-    "end_step": {"units": "step", "long_name": "last time step of the burst (EndT)"},
-    "width_steps": {"units": "step", "long_name": "burst width, end - start + 1"},
-    "n_spikes": {"long_name": "spikes in the burst (TotalSpikes)"},
-    "peak_step": {"units": "step", "long_name": "first step of the busiest bin of the burst"},
-    "peak_count": {"long_name": "spikes in the busiest bin of the burst (bin_steps wide)"},
-    "ibi_gap_steps": {
-        "units": "step",
-        "long_name": "quiet inter-burst interval: start minus the previous burst's end, the first burst's "
-        "from the run's first spike (the IBI of getAvalanches.m, allBurst.csv)",
-    },
-    "ibi_peak_steps": {
-        "units": "step",
-        "long_name": "peak-to-peak inter-burst interval: peak minus the previous burst's peak, the first "
-        "burst's from step 0 (the Interval of getBinnedBurstInfo.m)",
-    },
-    "start_row": {"long_name": "0-based row of the burst start in the spike-time-count table (-1: binned)"},
-    "end_row": {"long_name": "0-based row of the burst end in the spike-time-count table (-1: binned)"},
-}
-
-
 def burst_table(
     time_step: np.ndarray,
     *,
@@ -388,7 +369,7 @@ def burst_table(
     unknown = sorted(set(detectors) - {"avalanche", "binned"})
     if unknown or not detectors:
         msg = f"detectors must be a non-empty list drawn from ['avalanche', 'binned']; got {list(detectors)}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     scale = n_neurons / ORIGINAL_N if scale_to_n else 1.0
     eff_burst_min = float(burst_min if burst_min is not None else ORIGINAL_BURST_MIN * scale)
     eff_binned_min = float(binned_min_spikes if binned_min_spikes is not None else (n_neurons if scale_to_n else 0))
@@ -432,20 +413,12 @@ def burst_table(
             f"by detectors {list(detectors)} with {thresholds}; the network may not burst yet (simulate longer) "
             "or the thresholds are too high for this network size (set scale_to_n: true)."
         )
-        raise ValueError(msg)
+        raise SchemaViolation(msg)
     data = {f: np.concatenate([p[f] for p in parts]).astype(np.int64) for f in _FIELDS}
     burst_id = np.concatenate([np.arange(1, counts[d] + 1, dtype=np.int64) for d in detectors])
     for det in detectors:
         attrs[f"n_bursts_{det}"] = counts[det]
-    return xr.Dataset(
-        {name: ("burst", data[name], dict(_ATTRS[name])) for name in _FIELDS},
-        coords={
-            "burst": ("burst", np.arange(len(names), dtype=np.int64), {"long_name": "burst index"}),
-            "detector": ("burst", np.array(names, dtype=object), {"long_name": "burst detector"}),
-            "burst_id": ("burst", burst_id, {"long_name": "1-based burst ID within its detector"}),
-        },
-        attrs=attrs,
-    )
+    return bursts_dataset(data, names, burst_id, attrs)
 
 
 ALLBURST_COLUMNS = ("ID", "StartRow", "EndRow", "StartT", "EndT", "Width", "TotalSpikes", "IBI")

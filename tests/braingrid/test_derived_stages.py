@@ -15,6 +15,12 @@ from neurodata import ArtifactNotBuilt, ParamError, SchemaViolation
 from neurodata.braingrid import baseline_report
 from neurodata.braingrid.stages import STAGES
 from neurodata.store import open_artifact
+from neurodata.params import load_params
+
+
+def params(stage: str, **overrides) -> dict:
+    """The stage's section of params.yaml with *overrides*, unchecked (the stage checks them)."""
+    return {**load_params(stage), **overrides}
 
 
 def test_artifacts_and_exports(built_data, raster_truth):
@@ -55,7 +61,7 @@ def test_catalog_reads(built_data):
 def test_deterministic_windows(built_data, tmp_path):
     shutil.copytree(built_data / "braingrid_spikes.zarr", tmp_path / "braingrid_spikes.zarr")
     shutil.copytree(built_data / "braingrid_bursts.zarr", tmp_path / "braingrid_bursts.zarr")
-    STAGES["burst_windows"]({"windows": [5, 10, 50], "export_csv": False}, data_dir=tmp_path)
+    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50], export_csv=False), data_dir=tmp_path)
     a = open_artifact("burst_windows", data_dir=built_data)["window_5"].to_dataset().load()
     b = open_artifact("burst_windows", data_dir=tmp_path)["window_5"].to_dataset().load()
     for var in ("temporal", "x", "label", "split"):
@@ -85,7 +91,7 @@ def test_bad_hdf5_is_rejected_and_nothing_written(braingrid_h5, tmp_path, mutate
     with h5py.File(path, "a") as f:
         mutate(f)
     with pytest.raises(SchemaViolation, match=match):
-        STAGES["braingrid_spikes"]({}, data_dir=tmp_path)
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=tmp_path)
     assert _nothing_written(tmp_path)
 
 
@@ -94,17 +100,17 @@ def test_truncated_hdf5(braingrid_h5, tmp_path):
     with path.open("r+b") as fh:
         fh.truncate(path.stat().st_size // 2)
     with pytest.raises(SchemaViolation, match=r"braingrid_simulation.h5.*(truncated|could not be read)"):
-        STAGES["braingrid_spikes"]({}, data_dir=tmp_path)
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=tmp_path)
     assert _nothing_written(tmp_path)
 
 
 def test_missing_inputs_and_bad_params(tmp_path):
     with pytest.raises(ArtifactNotBuilt, match="braingrid_simulation.h5; run `neurodata run braingrid_simulation`"):
-        STAGES["braingrid_spikes"]({}, data_dir=tmp_path)
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=tmp_path)
     with pytest.raises(ArtifactNotBuilt, match="needs artifact 'braingrid_spikes'"):
-        STAGES["braingrid_bursts"]({}, data_dir=tmp_path)
+        STAGES["braingrid_bursts"](params("braingrid_bursts"), data_dir=tmp_path)
     with pytest.raises(ParamError, match="'detectors' parameter of stage braingrid_bursts"):
-        STAGES["braingrid_bursts"]({"detectors": ["peaks"]}, data_dir=tmp_path)
+        STAGES["braingrid_bursts"](params("braingrid_bursts", detectors=["peaks"]), data_dir=tmp_path)
     with pytest.raises(ArtifactNotBuilt):
         baseline_report(tmp_path)
 
@@ -112,7 +118,7 @@ def test_missing_inputs_and_bad_params(tmp_path):
 def test_no_bursts_found_writes_nothing(built_data, tmp_path):
     shutil.copytree(built_data / "braingrid_spikes.zarr", tmp_path / "braingrid_spikes.zarr")
     with pytest.raises(ValueError, match="No bursts found"):
-        STAGES["braingrid_bursts"]({"scale_to_n": False, "detectors": ["avalanche"]}, data_dir=tmp_path)
+        STAGES["braingrid_bursts"](params("braingrid_bursts", scale_to_n=False, detectors=["avalanche"]), data_dir=tmp_path)
     assert not (tmp_path / "braingrid_bursts.zarr").exists()
     assert not (tmp_path / "braingrid_allBurst.csv").exists()
 
