@@ -40,6 +40,7 @@ from .._exceptions import ParamError, SchemaViolation
 from ._artifacts import bursts_dataset
 
 __all__ = [
+    "DETECTORS",
     "ORIGINAL_BINNED_THRESHOLD",
     "ORIGINAL_BURST_MIN",
     "ORIGINAL_N",
@@ -51,6 +52,8 @@ __all__ = [
     "spike_time_counts",
 ]
 
+#: The burst detectors (the order of the burst table).
+DETECTORS = ("avalanche", "binned")
 #: Network size the original absolute thresholds assume.
 ORIGINAL_N = 10_000
 #: Avalanche spikes above which an avalanche is a burst, at N = 10 000 (``getAvalanches.m``).
@@ -317,7 +320,7 @@ def burst_table(
     *,
     n_neurons: int,
     n_steps: int,
-    detectors: Sequence[str] = ("avalanche", "binned"),
+    detectors: Sequence[str] = DETECTORS,
     burst_min: float | None = None,
     binned_threshold: float = ORIGINAL_BINNED_THRESHOLD,
     binned_min_spikes: float | None = None,
@@ -366,7 +369,7 @@ def burst_table(
         A detector name is unknown, or no detector found any burst (the message gives the
         thresholds used).
     """
-    unknown = sorted(set(detectors) - {"avalanche", "binned"})
+    unknown = sorted(set(detectors) - set(DETECTORS))
     if unknown or not detectors:
         msg = f"detectors must be a non-empty list drawn from ['avalanche', 'binned']; got {list(detectors)}."
         raise ParamError(msg)

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._bursts import DETECTORS
+
 __all__ = ["baselines_metrics", "burst_size_histogram", "bursts_metrics", "simulation_metrics", "spikes_metrics",
            "windows_metrics"]
 
@@ -28,7 +30,7 @@ def simulation_metrics(summary: xr.Dataset) -> dict[str, Any]:
     check = {k.removeprefix("burst_check_"): v for k, v in summary.attrs.items() if k.startswith("burst_check_")}
     coupled = summary["coupled"].values
     return {
-        "burst_check": {k: float(v) for k, v in check.items()},
+        "burst_check": {k: int(v) if isinstance(v, int | np.integer) else float(v) for k, v in check.items()},
         "n_neurons": int(summary.sizes["neuron"]),
         "n_epochs": int(summary.sizes["epoch"] - 1),
         "n_synapses_final": int(summary["n_synapses"].values[-1]),
@@ -103,14 +105,15 @@ def burst_size_histogram(bursts: xr.Dataset, n_bins: int = 20) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``size_lo``, ``size_hi`` (spikes, bin edges) and ``n_<detector>`` per detector.
+        Columns ``size_lo``, ``size_hi`` (spikes, bin edges) and ``n_avalanche``, ``n_binned``
+        (0 for a detector that did not run).
     """
     size = np.asarray(bursts["n_spikes"].values, dtype=float)
     detector = np.asarray(bursts["detector"].values).astype(object)
     lo, hi = (size.min(), size.max()) if size.size else (1.0, 2.0)
     edges = np.geomspace(max(lo, 1.0), max(hi, lo + 1.0), n_bins + 1)
     frame = {"size_lo": edges[:-1], "size_hi": edges[1:]}
-    for det in bursts.attrs["detectors"].split(","):
+    for det in DETECTORS:  # every column, so that the plot's fields exist whatever the detectors
         frame[f"n_{det}"] = np.histogram(size[detector == det], bins=edges)[0]
     return pd.DataFrame(frame)
 

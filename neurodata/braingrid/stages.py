@@ -24,7 +24,7 @@ from ..params import Boolean, Interval, ListOf, Nullable, Options, Rule
 from ..seeds import seed_record
 from ..store import atomic_output, is_built, load_artifact, open_artifact, write_artifact
 from ._baselines import window_baselines
-from ._bursts import allburst_frame, burst_table
+from ._bursts import DETECTORS, allburst_frame, burst_table
 from ._hdf5_layout import check_layout
 from ._spike_table import spike_table
 from ._summaries import baselines_metrics, burst_size_histogram, bursts_metrics, spikes_metrics, windows_metrics
@@ -50,7 +50,6 @@ SIMULATION_ARTIFACT = "braingrid_simulation"
 ALLBURST_FILE = "braingrid_allBurst.csv"
 TRAIN_DATA_DIR = "braingrid_train_data"
 
-_DETECTORS = ["avalanche", "binned"]
 _SEED = Interval(int, 0, 2**32 - 1)
 
 SPIKES_SPEC = {
@@ -58,7 +57,7 @@ SPIKES_SPEC = {
     "block_mib": Interval(int, 1, 4096),
 }
 BURSTS_SPEC = {
-    "detectors": ListOf(Options(_DETECTORS), unique=True, min_len=1),
+    "detectors": ListOf(Options(list(DETECTORS)), unique=True, min_len=1),
     "scale_to_n": Boolean(),
     "burst_min": Nullable(Interval(float, 0, None)),
     "binned_threshold": Interval(float, 0, None, closed="neither"),
@@ -72,7 +71,7 @@ WINDOWS_SPEC = {
     "gap": Interval(int, 1, None),
     "scale_gap_to_n": Boolean(),
     "min_gap_steps": Nullable(Interval(int, 0, None)),
-    "detector": Options(_DETECTORS),
+    "detector": Options(list(DETECTORS)),
     "split_fractions": ListOf(Interval(float, 0, 1), min_len=3, max_len=3),
     "seed": _SEED,
     "export_csv": Boolean(),
