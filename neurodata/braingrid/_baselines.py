@@ -165,7 +165,13 @@ def window_baselines(windows: xr.DataTree | Mapping[str, xr.Dataset], *, seed: i
 
 
 def format_baselines(baselines: xr.Dataset) -> str:
-    """A plain-text table of test accuracy per window size, kind and model."""
+    """A plain-text table of test accuracy per window size, kind and model.
+
+    Parameters
+    ----------
+    baselines : xarray.Dataset
+        The ``braingrid_baselines`` artifact (or :func:`window_baselines`' result).
+    """
     b = baselines.load()
     kinds = [str(k) for k in b["kind"].values]
     models = [str(m) for m in b["model"].values]

@@ -433,6 +433,13 @@ def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFr
     Columns ``ID, StartRow, EndRow, StartT, EndT, Width, TotalSpikes, IBI``; rows are
     1-based (MATLAB) as in the original; no rows when *detector* found no burst or did not
     run. Write with ``frame.to_csv(path, index=False)``.
+
+    Parameters
+    ----------
+    bursts : xarray.Dataset
+        The ``braingrid_bursts`` artifact (or :func:`burst_table`'s result).
+    detector : {"avalanche", "binned"}, default "avalanche"
+        Whose bursts (``allBurst.csv`` holds the avalanche detector's).
     """
     sel = np.asarray(bursts["detector"].values).astype(object) == detector
     if not sel.any():  # the detector did not run (or found nothing): the layout, no rows

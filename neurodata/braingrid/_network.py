@@ -98,6 +98,11 @@ def starter_mask(width: int) -> np.ndarray:
     With ``a = y mod 10``: ``x mod 10 == 7`` if a in {0, 3, 6, 9}; ``x mod 10`` in {1, 4}
     if a in {1, 4, 7}; none if a in {2, 5, 8} (spec §1.3; 10 % of a grid whose side is a
     multiple of 10).
+
+    Parameters
+    ----------
+    width : int
+        Grid side W (N = W^2 neurons, id ``y * W + x``).
     """
     x, y = _grid_xy(width)
     a, xm = y % 10, x % 10
@@ -110,6 +115,11 @@ def inhibitory_mask(width: int) -> np.ndarray:
     With ``a = y mod 10`` and ``b = (y div 10) mod 2``: for b = 0, ``x mod 10 == 2`` if
     a in {0, 3, 6, 9} and ``x mod 10`` in {5, 8} if a in {2, 5, 8}; for b = 1, 8 and
     {2, 5}. Disjoint from :func:`starter_mask`.
+
+    Parameters
+    ----------
+    width : int
+        Grid side W (N = W^2 neurons, id ``y * W + x``).
     """
     x, y = _grid_xy(width)
     a, b, xm = y % 10, (y // 10) % 2, x % 10

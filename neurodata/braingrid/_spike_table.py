@@ -252,8 +252,12 @@ def spike_table(
     ----------
     h5 : h5py.File or mapping
         The open BrainGrid file (layout of spec section 1.6).
-    block_neurons, block_bytes, source
-        See :func:`spike_table_arrays`.
+    block_neurons : int, optional
+        Columns per block (see :func:`spike_table_arrays`).
+    block_bytes : int, default 4 MiB
+        Size of the block buffer [bytes].
+    source : str
+        Name of the input for error messages.
 
     Returns
     -------

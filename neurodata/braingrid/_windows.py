@@ -65,12 +65,28 @@ ORIGINAL_DT_S = DT_S
 
 
 def scaled_gap(n_neurons: int, gap: int = ORIGINAL_GAP, reference_n: int = ORIGINAL_N) -> int:
-    """The gap scaled to network size, ``round(gap * N / reference_n)`` (spec 4.4), at least 1."""
+    """The gap scaled to network size, ``round(gap * N / reference_n)`` (spec 4.4), at least 1.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Network size N.
+    gap : int, default 2000
+        The gap [spikes] at *reference_n* neurons.
+    reference_n : int, default 10 000
+        The network size the gap is meant for.
+    """
     return max(1, round(gap * n_neurons / reference_n))
 
 
 def original_min_gap_steps(dt_s: float = ORIGINAL_DT_S) -> int:
-    """The seed's span criterion, 2000 steps of 1e-4 s (0.2 s), in steps of *dt_s* seconds."""
+    """The seed's span criterion, 2000 steps of 1e-4 s (0.2 s), in steps of *dt_s* seconds.
+
+    Parameters
+    ----------
+    dt_s : float, default 1e-4
+        Seconds per step of the run [s], > 0.
+    """
     if not dt_s > 0:
         msg = f"dt_s must be a positive step in seconds; got {dt_s!r}."
         raise ParamError(msg)
@@ -137,7 +153,13 @@ def bursts_of_detector(detector: np.ndarray, wanted: str) -> np.ndarray:
 
 
 def window_width(temporal: np.ndarray) -> np.ndarray:
-    """Width of temporal windows: last step offset minus first (in steps), shape (n_samples,)."""
+    """Width of temporal windows: last step offset minus first (in steps), shape (n_samples,).
+
+    Parameters
+    ----------
+    temporal : ndarray of shape (n_samples, w), int
+        A window node's ``temporal`` offsets [steps].
+    """
     return np.asarray(temporal)[:, -1] - np.asarray(temporal)[:, 0]
 
 
@@ -296,6 +318,11 @@ def burst_windows(
 
 def window_frames(node: xr.Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One window node in the seed's CSV layouts: ``temp_{w}.csv`` and ``space_{w}.csv``.
+
+    Parameters
+    ----------
+    node : xarray.Dataset
+        One ``window_{w}`` node of the ``burst_windows`` artifact.
 
     Returns
     -------

@@ -137,6 +137,11 @@ def _write_spike_rows(ds: Any, steps: np.ndarray, counts: np.ndarray, max_count:
 def open_braingrid_h5(path: str | os.PathLike) -> Any:
     """Open a BrainGrid HDF5 file read-only (an ``h5py.File``, usable in ``with``).
 
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
     Raises
     ------
     neurodata.SchemaViolation
