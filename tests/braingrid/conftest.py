@@ -88,7 +88,8 @@ def built_data(tmp_path_factory: pytest.TempPathFactory, braingrid_h5: Path) -> 
 
     from neurodata.braingrid.stages import STAGES
 
-    data = tmp_path_factory.mktemp("data")
+    data = tmp_path_factory.mktemp("build") / "data"  # its own parent: the stages write metrics/ and plots/ there
+    data.mkdir()
     shutil.copy(braingrid_h5, data / "braingrid_simulation.h5")
     STAGES["braingrid_spikes"](params("braingrid_spikes", block_mib=1), data_dir=data)
     STAGES["braingrid_bursts"](params("braingrid_bursts"), data_dir=data)

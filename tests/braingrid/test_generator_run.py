@@ -34,7 +34,8 @@ TINY = params("braingrid_simulation", width=20, schedule="pregrowth", epoch_s=10
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("data")
+    data_dir = tmp_path_factory.mktemp("run") / "data"  # its own parent: the stages write metrics/ there
+    data_dir.mkdir()
     paths = simulate(TINY, data_dir=data_dir)
     return data_dir, [p for p in paths if p.suffix in (".h5", ".zarr")]
 
