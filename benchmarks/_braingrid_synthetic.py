@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from neurodata.braingrid import BrainGridRecord, write_braingrid_h5
+from neurodata.seeds import rng as seed_rng
 
 DT_S = 1e-4
 
@@ -33,7 +34,7 @@ def synthetic_file(
     ~6 Hz (the real file's longest column: 375 898 spikes in 60 000 s). Bursts fill the rest up
     to *fill*. ``pad_factor > 1`` adds zero rows (same spikes, more padding).
     """
-    rng = np.random.default_rng(seed)
+    rng = seed_rng(seed)
     n = width * width
     starters = np.flatnonzero(np.arange(n) % 10 == 7)
     others = np.setdiff1d(np.arange(n), starters)

@@ -30,6 +30,7 @@ import numpy as np
 
 from neurodata.braingrid import SynapseParams, make_neurons, simulate_growth_network
 from neurodata.braingrid._network import _NetworkState, _simulate_span
+from neurodata.seeds import rng
 
 # uncoupled epochs (10 s each, 0.01 growth per epoch) that put each grid in its bursting phase
 # (W = 50 bursts regularly from about epoch 105 on, see the default run in params.yaml)
@@ -57,12 +58,12 @@ def _bench_schedule_b(width: int, epochs: int, seed: int) -> dict[str, float]:
 
 def _bench_unconnected(width: int, sim_s: float, seed: int) -> tuple[float, float]:
     """Wall and CPU seconds of *sim_s* seconds of the unconnected network (noise + LIF only)."""
-    neurons = make_neurons(width, np.random.default_rng(seed))
+    neurons = make_neurons(width, rng(seed))
     state = _NetworkState(neurons, capacity=1 << 20)
     steps = round(sim_s / 1e-4)
     counts = np.zeros((1, width * width), dtype=np.int64)
     t0, c0 = time.perf_counter(), time.process_time()
-    _simulate_span(state, neurons, None, SynapseParams(), np.random.default_rng(seed), 0, steps, counts, steps, 0,
+    _simulate_span(state, neurons, None, SynapseParams(), rng(seed), 0, steps, counts, steps, 0,
                    [], [])
     return time.perf_counter() - t0, time.process_time() - c0
 

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from neurodata.seeds import rng as seed_rng
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -130,7 +132,7 @@ def real_shape_file(path: Path, *, spikes_per_neuron: int = 40, seed: int = 0) -
     import h5py
 
     rows, n = 375_898, 10_000
-    rng = np.random.default_rng(seed)
+    rng = seed_rng(seed)
     n_steps = 600_000_000
     first = np.sort(rng.choice(n_steps - 1, rows, replace=False) + 1).astype(np.uint64)
     block = np.sort(rng.integers(1, n_steps, (spikes_per_neuron, n - 1)), axis=0).astype(np.uint64)

@@ -67,7 +67,7 @@ def _write_braingrid(data_dir: Path) -> None:
     record = BrainGridRecord.from_raster(steps, neurons, width=BG_WIDTH, starters=BG_STARTERS,
                                          inhibitory=BG_INHIBITORY, n_epochs=1, tsim_s=1.0)
     write_braingrid_h5(data_dir / "braingrid_simulation.h5", record)
-    STAGES["braingrid_spikes"]({"block_mib": 1}, data_dir=data_dir)
+    STAGES["braingrid_spikes"]({"block_neurons": None, "block_mib": 1}, data_dir=data_dir)  # every param: no defaults in specs
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,10 @@
 """BrainGrid growth-network simulations, their spike tables, bursts and pre-burst windows."""
 
 # >>> braingrid generator (simulation and HDF5 layout)
-from ._checklist import checklist_h5
 from ._growth import GrowthParams, outgrowth, overlap_area
-from ._hdf5_layout import (
-    BrainGridRecord,
-    LayoutReport,
-    check_braingrid_h5,
-    spike_trains_from_events,
-    write_braingrid_h5,
-)
+from ._hdf5_layout import LayoutReport
+from ._record import BrainGridRecord, spike_trains_from_events
+from .hdf5 import check_braingrid_h5, checklist_h5, open_braingrid_h5, write_braingrid_h5
 from ._network import (
     GrowthSimulation,
     NeuronParams,
@@ -31,6 +26,7 @@ _generator_names = [
     "checklist_h5",
     "inhibitory_mask",
     "make_neurons",
+    "open_braingrid_h5",
     "outgrowth",
     "overlap_area",
     "simulate_growth_network",
@@ -44,8 +40,8 @@ _generator_names = [
 from ._baselines import fit_threshold, format_baselines, window_baselines
 from ._bursts import allburst_frame, avalanche_bursts, binned_bursts, burst_table, inter_burst_intervals, spike_time_counts
 from ._spike_table import spike_table, spike_table_arrays
-from ._windows import burst_onsets, burst_windows, original_min_gap_steps, scaled_gap, window_frames, window_width
-from .stages import baseline_report
+from ._windows import burst_onsets, burst_windows, bursts_of_detector, original_min_gap_steps, scaled_gap, window_frames, window_width
+from .reports import baseline_report
 
 _derivation_names = [
     "allburst_frame",
@@ -55,6 +51,7 @@ _derivation_names = [
     "burst_onsets",
     "burst_table",
     "burst_windows",
+    "bursts_of_detector",
     "fit_threshold",
     "format_baselines",
     "inter_burst_intervals",

@@ -17,6 +17,9 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from .._exceptions import ParamError, SchemaViolation
+from ._artifacts import baselines_dataset
+
 __all__ = ["KINDS", "MODELS", "bbox_area", "fit_threshold", "format_baselines", "window_baselines", "window_features"]
 
 KINDS = ("temporal", "spatial")
@@ -51,7 +54,7 @@ def window_features(node: xr.Dataset, kind: str) -> tuple[np.ndarray, np.ndarray
         features[:, 1::2] = y
         return features, bbox_area(x, y)
     msg = f"kind must be one of {list(KINDS)}; got {kind!r}."
-    raise ValueError(msg)
+    raise ParamError(msg)
 
 
 def fit_threshold(value: np.ndarray, label: np.ndarray) -> tuple[float, int]:
@@ -73,7 +76,7 @@ def fit_threshold(value: np.ndarray, label: np.ndarray) -> tuple[float, int]:
     label = np.asarray(label).astype(bool)
     if value.size == 0:
         msg = "fit_threshold needs at least one sample."
-        raise ValueError(msg)
+        raise SchemaViolation(msg)
     order = np.argsort(value, kind="stable")
     v, lab = value[order], label[order]
     distinct = np.r_[v[1:] != v[:-1], True]  # cut after position k only between distinct values
@@ -127,7 +130,7 @@ def window_baselines(windows: xr.DataTree | Mapping[str, xr.Dataset], *, seed: i
     sizes = sorted(int(k.split("_", 1)[1]) for k in nodes)
     if not sizes:
         msg = "window_baselines: no 'window_<w>' node in the windows artifact."
-        raise ValueError(msg)
+        raise SchemaViolation(msg)
     shape = (len(sizes), len(KINDS), len(MODELS))
     test_acc = np.full(shape, np.nan)
     val_acc = np.full(shape, np.nan)
@@ -144,7 +147,7 @@ def window_baselines(windows: xr.DataTree | Mapping[str, xr.Dataset], *, seed: i
         train = masks["train"]
         if np.unique(label[train]).size < 2:
             msg = f"window_baselines: window {w} has {int(train.sum())} train samples without both labels; need pre- and non-burst windows."
-            raise ValueError(msg)
+            raise SchemaViolation(msg)
         for j, kind in enumerate(KINDS):
             features, scalar = window_features(node, kind)
             thr, sign = fit_threshold(scalar[train], label[train])
@@ -156,31 +159,19 @@ def window_baselines(windows: xr.DataTree | Mapping[str, xr.Dataset], *, seed: i
                     continue
                 target[i, j, 0] = float(np.mean(_threshold_predict(scalar[m], thr, sign) == label[m]))
                 target[i, j, 1] = float(np.mean(tree.predict(features[m]) == label[m]))
-    return xr.Dataset(
-        {
-            "test_accuracy": (("window", "kind", "model"), test_acc, {"units": "1", "long_name": "accuracy on the test split"}),
-            "val_accuracy": (("window", "kind", "model"), val_acc, {"units": "1", "long_name": "accuracy on the val split"}),
-            "threshold": (
-                ("window", "kind"),
-                thresholds,
-                {"long_name": "fitted threshold: window width in steps (temporal) or bounding-box area in grid units^2 (spatial)"},
-            ),
-            "threshold_sign": (("window", "kind"), signs, {"long_name": "1: pre-burst if value <= threshold; -1: if value > threshold"}),
-            "n_train": ("window", counts["train"], {"long_name": "train samples"}),
-            "n_val": ("window", counts["val"], {"long_name": "val samples"}),
-            "n_test": ("window", counts["test"], {"long_name": "test samples"}),
-        },
-        coords={
-            "window": ("window", np.array(sizes, dtype=np.int64), {"units": "spike", "long_name": "window size"}),
-            "kind": ("kind", np.array(KINDS, dtype=object), {"long_name": "window kind"}),
-            "model": ("model", np.array(MODELS, dtype=object), {"long_name": "baseline model"}),
-        },
-        attrs={"tree_random_state": int(seed), "fit_split": "train"},
-    )
+    values = {"test_accuracy": test_acc, "val_accuracy": val_acc, "threshold": thresholds, "threshold_sign": signs,
+              "n_train": counts["train"], "n_val": counts["val"], "n_test": counts["test"]}
+    return baselines_dataset(sizes, KINDS, MODELS, values, {"tree_random_state": int(seed), "fit_split": "train"})
 
 
 def format_baselines(baselines: xr.Dataset) -> str:
-    """A plain-text table of test accuracy per window size, kind and model."""
+    """A plain-text table of test accuracy per window size, kind and model.
+
+    Parameters
+    ----------
+    baselines : xarray.Dataset
+        The ``braingrid_baselines`` artifact (or :func:`window_baselines`' result).
+    """
     b = baselines.load()
     kinds = [str(k) for k in b["kind"].values]
     models = [str(m) for m in b["model"].values]

@@ -36,7 +36,11 @@ import pandas as pd
 import xarray as xr
 from numba import njit
 
+from .._exceptions import ParamError, SchemaViolation
+from ._artifacts import bursts_dataset
+
 __all__ = [
+    "DETECTORS",
     "ORIGINAL_BINNED_THRESHOLD",
     "ORIGINAL_BURST_MIN",
     "ORIGINAL_N",
@@ -48,6 +52,8 @@ __all__ = [
     "spike_time_counts",
 ]
 
+#: The burst detectors (the order of the burst table).
+DETECTORS = ("avalanche", "binned")
 #: Network size the original absolute thresholds assume.
 ORIGINAL_N = 10_000
 #: Avalanche spikes above which an avalanche is a burst, at N = 10 000 (``getAvalanches.m``).
@@ -309,34 +315,12 @@ def binned_bursts(
     }
 
 
-_ATTRS = {
-    "start_step": {"units": "step", "long_name": "first time step of the burst (StartT)"},
-    "end_step": {"units": "step", "long_name": "last time step of the burst (EndT)"},
-    "width_steps": {"units": "step", "long_name": "burst width, end - start + 1"},
-    "n_spikes": {"long_name": "spikes in the burst (TotalSpikes)"},
-    "peak_step": {"units": "step", "long_name": "first step of the busiest bin of the burst"},
-    "peak_count": {"long_name": "spikes in the busiest bin of the burst (bin_steps wide)"},
-    "ibi_gap_steps": {
-        "units": "step",
-        "long_name": "quiet inter-burst interval: start minus the previous burst's end, the first burst's "
-        "from the run's first spike (the IBI of getAvalanches.m, allBurst.csv)",
-    },
-    "ibi_peak_steps": {
-        "units": "step",
-        "long_name": "peak-to-peak inter-burst interval: peak minus the previous burst's peak, the first "
-        "burst's from step 0 (the Interval of getBinnedBurstInfo.m)",
-    },
-    "start_row": {"long_name": "0-based row of the burst start in the spike-time-count table (-1: binned)"},
-    "end_row": {"long_name": "0-based row of the burst end in the spike-time-count table (-1: binned)"},
-}
-
-
 def burst_table(
     time_step: np.ndarray,
     *,
     n_neurons: int,
     n_steps: int,
-    detectors: Sequence[str] = ("avalanche", "binned"),
+    detectors: Sequence[str] = DETECTORS,
     burst_min: float | None = None,
     binned_threshold: float = ORIGINAL_BINNED_THRESHOLD,
     binned_min_spikes: float | None = None,
@@ -385,10 +369,10 @@ def burst_table(
         A detector name is unknown, or no detector found any burst (the message gives the
         thresholds used).
     """
-    unknown = sorted(set(detectors) - {"avalanche", "binned"})
+    unknown = sorted(set(detectors) - set(DETECTORS))
     if unknown or not detectors:
         msg = f"detectors must be a non-empty list drawn from ['avalanche', 'binned']; got {list(detectors)}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     scale = n_neurons / ORIGINAL_N if scale_to_n else 1.0
     eff_burst_min = float(burst_min if burst_min is not None else ORIGINAL_BURST_MIN * scale)
     eff_binned_min = float(binned_min_spikes if binned_min_spikes is not None else (n_neurons if scale_to_n else 0))
@@ -432,20 +416,12 @@ def burst_table(
             f"by detectors {list(detectors)} with {thresholds}; the network may not burst yet (simulate longer) "
             "or the thresholds are too high for this network size (set scale_to_n: true)."
         )
-        raise ValueError(msg)
+        raise SchemaViolation(msg)
     data = {f: np.concatenate([p[f] for p in parts]).astype(np.int64) for f in _FIELDS}
     burst_id = np.concatenate([np.arange(1, counts[d] + 1, dtype=np.int64) for d in detectors])
     for det in detectors:
         attrs[f"n_bursts_{det}"] = counts[det]
-    return xr.Dataset(
-        {name: ("burst", data[name], dict(_ATTRS[name])) for name in _FIELDS},
-        coords={
-            "burst": ("burst", np.arange(len(names), dtype=np.int64), {"long_name": "burst index"}),
-            "detector": ("burst", np.array(names, dtype=object), {"long_name": "burst detector"}),
-            "burst_id": ("burst", burst_id, {"long_name": "1-based burst ID within its detector"}),
-        },
-        attrs=attrs,
-    )
+    return bursts_dataset(data, names, burst_id, attrs)
 
 
 ALLBURST_COLUMNS = ("ID", "StartRow", "EndRow", "StartT", "EndT", "Width", "TotalSpikes", "IBI")
@@ -457,6 +433,13 @@ def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFr
     Columns ``ID, StartRow, EndRow, StartT, EndT, Width, TotalSpikes, IBI``; rows are
     1-based (MATLAB) as in the original; no rows when *detector* found no burst or did not
     run. Write with ``frame.to_csv(path, index=False)``.
+
+    Parameters
+    ----------
+    bursts : xarray.Dataset
+        The ``braingrid_bursts`` artifact (or :func:`burst_table`'s result).
+    detector : {"avalanche", "binned"}, default "avalanche"
+        Whose bursts (``allBurst.csv`` holds the avalanche detector's).
     """
     sel = np.asarray(bursts["detector"].values).astype(object) == detector
     if not sel.any():  # the detector did not run (or found nothing): the layout, no rows

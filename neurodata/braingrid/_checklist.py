@@ -8,20 +8,20 @@ spikes``, i.e. the file's steps over the file's spikes (spec §2.2). So the figu
 ones an analysis of the file gets, with the original scripts or with ``braingrid_bursts``.
 
 :func:`burst_check` works on plain arrays (the generator calls it before writing a file);
-:func:`checklist_h5` runs all seven items on a written file.
+:func:`neurodata.braingrid.hdf5.checklist_h5` runs all seven items on a written file.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ._bursts import avalanche_bursts, spike_time_counts
+from ._windows import scaled_gap
 
-__all__ = ["ITEM7_BOUNDS", "burst_check", "check_failures", "checklist_h5"]
+__all__ = ["ITEM7_BOUNDS", "burst_check", "check_failures"]
 
 #: Spec §4.5 item 7 as bounds on the medians of :func:`burst_check`: "burst size per neuron
 #: ~3-10 spikes, width ~50-400 ms, and IBI some seconds". The "~" is read as a margin: from
@@ -34,7 +34,6 @@ ITEM7_BOUNDS: dict[str, tuple[float, float]] = {
 }
 #: Lundvall's gap (spikes between a non-burst window and the onset) at N = 10 000 and her
 #: largest window (spec §3.2); item 6 asks for ``gap * N / 10 000 + 500`` spikes before StartT.
-_GAP_AT_10K = 2000
 _MAX_WINDOW = 500
 
 
@@ -87,7 +86,7 @@ def burst_check(
     burst_min = burst_min_per_neuron * n_neurons
     t, c = spike_time_counts(steps)
     b, info = avalanche_bursts(t, c, n_steps=n_steps, burst_min=burst_min, mean_isi=mean_isi_steps)
-    history = round(_GAP_AT_10K * n_neurons / 10_000) + _MAX_WINDOW
+    history = scaled_gap(n_neurons) + _MAX_WINDOW
     before = np.searchsorted(steps, b["start_step"].astype(steps.dtype), side="left")  # spikes before StartT
     ibi_s = b["ibi_gap_steps"][1:] * dt_s
     coupled = np.asarray(rates)[first_coupled_epoch:]
@@ -130,47 +129,3 @@ def check_failures(check: Mapping[str, Any], min_bursts: int = 1) -> list[str]:
         if not lo <= check[key] <= hi:
             failures.append(f"item 7: {key} is {check[key]:.3g}, expected [{lo:g}, {hi:g}]")
     return failures
-
-
-def checklist_h5(path: str | os.PathLike, *, min_bursts: int = 1, mean_isi_steps: float | None = None) -> dict[str, Any]:
-    """All seven items of spec §4.5 on a written BrainGrid file.
-
-    Items 1-5 by :func:`~neurodata.braingrid.check_braingrid_h5` (raises on the first
-    failure); items 6-7 by :func:`burst_check` on the file's spikes with meanISI from the
-    file's length, as the original analysis takes it.
-
-    Parameters
-    ----------
-    path : path-like
-        The HDF5 file.
-    min_bursts : int, default 1
-        Item 7 fails with fewer bursts.
-    mean_isi_steps : float, optional
-        A fixed avalanche threshold instead of the original's rule.
-
-    Returns
-    -------
-    dict
-        The :func:`burst_check` figures plus ``failures`` (list of messages, empty when every
-        item passes).
-
-    Raises
-    ------
-    neurodata.SchemaViolation
-        Items 1-5 fail, or the file is unreadable.
-    """
-    from ._hdf5_layout import check_braingrid_h5, open_braingrid_h5
-    from ._spike_table import spike_table_arrays
-
-    check_braingrid_h5(path)
-    with open_braingrid_h5(path) as f:
-        arrays, layout = spike_table_arrays(f, source=str(path))
-        starter = np.zeros(layout.n_neurons, dtype=bool)
-        starter[layout.starters] = True
-        rates = f["ratesHistory"][:]
-        first_coupled = int(f.attrs.get("analyticEpochs", 0)) + 1
-    check = burst_check(arrays["time_step"], n_steps=layout.n_steps, n_neurons=layout.n_neurons, starter=starter,
-                        rates=rates, first_coupled_epoch=first_coupled, dt_s=layout.dt_s,
-                        mean_isi_steps=mean_isi_steps)
-    check["failures"] = check_failures(check, min_bursts)
-    return check

@@ -27,24 +27,21 @@ seconds per time step (1e-4). ``n_seconds = round(n_epochs * Tsim)``. Step 0 can
 spike (it is the padding value); BrainGrid's first possible spike is at step 1 or later
 because neurons start below threshold.
 
-:func:`write_braingrid_h5` writes a layout-valid file atomically from a
-:class:`BrainGridRecord`; the spike matrix is written in row blocks, so the padded matrix is
-never held whole. :func:`check_layout` checks keys, dtypes, shapes and the attribute of an
-open file (cheap, no data read); :func:`check_braingrid_h5` runs the file-level checklist of
-spec §4.5 items 1-5, streaming the spike matrix over column blocks.
+This module is the layout's one home (keys, dtypes, the constants of the format) and checks an
+*open* file against it: :func:`check_layout` (keys, dtypes, shapes and the attribute; no
+bulk data read) and :func:`check_open_file` (the checklist of spec §4.5 items 1-5, streaming
+the spike matrix over column blocks). Opening, writing and checking files by path live in
+:mod:`neurodata.braingrid.hdf5`.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._exceptions import SchemaViolation
-from ..store import atomic_output
 
 __all__ = [
     "DT_S",
@@ -55,12 +52,9 @@ __all__ = [
     "SPIKE_UNIT_ATTR",
     "STEPS_PER_BURSTINESS_BIN",
     "STEPS_PER_SPIKES_HISTORY_BIN",
-    "BrainGridRecord",
     "LayoutReport",
-    "check_braingrid_h5",
     "check_layout",
-    "spike_trains_from_events",
-    "write_braingrid_h5",
+    "check_open_file",
 ]
 
 DT_S = 1e-4
@@ -93,336 +87,9 @@ LAYOUT: dict[str, tuple[tuple[str, ...], str]] = {
 }
 """Key -> (symbolic shape, dtype) of every dataset of the layout (spec §1.6)."""
 
-_BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 64 * 2**20
+"""Memory for one block of the spike matrix when writing or checking a file [bytes]."""
 
-
-def spike_trains_from_events(
-    steps: np.ndarray, neurons: np.ndarray, n_neurons: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Group spike events into per-neuron trains (CSR form).
-
-    Parameters
-    ----------
-    steps : ndarray of shape (n_spikes,), integer
-        Spike time steps (dt = 1e-4 s), each >= 1.
-    neurons : ndarray of shape (n_spikes,), integer
-        Neuron index of each spike, in ``[0, n_neurons)``.
-    n_neurons : int
-        Number of neurons.
-
-    Returns
-    -------
-    train_steps : ndarray of shape (n_spikes,), uint64
-        Spike steps sorted by (neuron, step).
-    counts : ndarray of shape (n_neurons,), int64
-        Spikes per neuron; neuron j's train is
-        ``train_steps[offsets[j]:offsets[j + 1]]`` with ``offsets = r_[0, cumsum(counts)]``.
-    """
-    steps = np.asarray(steps)
-    neurons = np.asarray(neurons)
-    if steps.shape != neurons.shape or steps.ndim != 1:
-        msg = f"steps and neurons must be 1-D of equal length; got shapes {steps.shape} and {neurons.shape}"
-        raise ValueError(msg)
-    if neurons.size and (neurons.min() < 0 or neurons.max() >= n_neurons):
-        msg = f"neurons must lie in [0, {n_neurons}); got range [{neurons.min()}, {neurons.max()}]"
-        raise ValueError(msg)
-    order = np.lexsort((steps, neurons))
-    counts = np.bincount(neurons, minlength=n_neurons).astype(np.int64)
-    return steps[order].astype(np.uint64), counts
-
-
-@dataclass
-class BrainGridRecord:
-    """Everything a BrainGrid growth-simulation HDF5 file holds, in memory (compact form).
-
-    Spikes are kept per neuron in CSR form (``spike_steps`` grouped by probed column,
-    ascending within each column, ``spike_counts`` per column), never as the padded matrix.
-
-    Attributes
-    ----------
-    xloc, yloc : ndarray of shape (n_neurons,), int
-        Grid coordinates (grid units).
-    neuron_types : ndarray of shape (n_neurons,), int
-        1 = inhibitory, 2 = excitatory.
-    neuron_thresh : ndarray of shape (n_neurons,), float
-        Firing threshold [V].
-    starter_neurons : ndarray of shape (n_starters,), int
-        Ascending starter indices.
-    probed_neurons : ndarray of shape (n_probed,), int
-        Neuron index of each spike-matrix column.
-    spike_steps : ndarray of shape (n_spikes,), uint64
-        Spike time steps grouped by column, ascending within a column, each >= 1.
-    spike_counts : ndarray of shape (n_probed,), int
-        Spikes per column.
-    radii_history : ndarray of shape (n_epochs + 1, n_neurons), float
-        Radii [grid units]; row 0 = start radius.
-    rates_history : ndarray of shape (n_epochs + 1, n_neurons), float
-        Rates [Hz]; row 0 = 0.
-    tsim_s : float
-        Epoch length [s].
-    attrs : dict
-        Extra root attributes (provenance, schedule, scaled thresholds...).
-    network_steps : ndarray of shape (n_network_spikes,), integer, optional
-        Time steps of every spike of the network, probed or not, which ``spikesHistory`` and
-        ``burstinessHist`` count (as BrainGrid's do). Default: *spike_steps*, right when every
-        neuron is probed.
-    """
-
-    xloc: np.ndarray
-    yloc: np.ndarray
-    neuron_types: np.ndarray
-    neuron_thresh: np.ndarray
-    starter_neurons: np.ndarray
-    probed_neurons: np.ndarray
-    spike_steps: np.ndarray
-    spike_counts: np.ndarray
-    radii_history: np.ndarray
-    rates_history: np.ndarray
-    tsim_s: float
-    attrs: dict[str, Any] = field(default_factory=dict)
-    network_steps: np.ndarray | None = None
-
-    @classmethod
-    def from_raster(
-        cls,
-        steps: np.ndarray,
-        neurons: np.ndarray,
-        *,
-        width: int,
-        starters: np.ndarray,
-        inhibitory: np.ndarray,
-        n_epochs: int,
-        tsim_s: float,
-        radius: float = 0.4,
-        thresh_v: tuple[float, float] = (0.015, 0.0136),
-        probed: np.ndarray | None = None,
-    ) -> BrainGridRecord:
-        """The record of a given spike raster on a *width* x *width* grid, every neuron probed:
-        for writing a BrainGrid-layout file from spikes that did not come from the growth
-        simulation (test fixtures, benchmark files, spikes from another simulator).
-
-        Parameters
-        ----------
-        steps, neurons : ndarray of shape (n_spikes,), integer
-            Spike time steps (dt = 1e-4 s, each >= 1) and neuron ids (``y * width + x``).
-        starters, inhibitory : ndarray of int
-            Ids of the starter and of the inhibitory neurons (the rest are excitatory).
-        n_epochs : int
-            Growth epochs of *tsim_s* seconds; ``ratesHistory`` row e + 1 is the rate of each
-            neuron in epoch e, counted from the raster.
-        tsim_s : float
-            Epoch length [s].
-        radius : float, default 0.4
-            Connection radius of every neuron in every epoch [grid units].
-        thresh_v : (float, float)
-            Firing threshold of the other neurons and of the starters [V].
-        probed : ndarray of int, optional
-            Neurons whose spikes the matrix holds, one column each in this order (default:
-            all, ascending). The histograms and ``ratesHistory`` count every neuron's spikes,
-            as BrainGrid's recorder does.
-        """
-        n = width * width
-        steps = np.asarray(steps, dtype=np.int64)
-        neurons = np.asarray(neurons, dtype=np.int64)
-        probed = np.arange(n) if probed is None else np.asarray(probed, dtype=np.int64)
-        column = np.full(n, -1, dtype=np.int64)
-        column[probed] = np.arange(probed.size)
-        kept = column[neurons] >= 0
-        train_steps, counts = spike_trains_from_events(steps[kept], column[neurons[kept]], probed.size)
-        types = np.full(n, EXC)
-        types[np.asarray(inhibitory, dtype=np.int64)] = INH
-        starters = np.sort(np.asarray(starters, dtype=np.int64))
-        thresh = np.full(n, thresh_v[0], dtype=np.float32)
-        thresh[starters] = thresh_v[1]
-        rates = np.zeros((n_epochs + 1, n))
-        np.add.at(rates, (steps // round(tsim_s / DT_S) + 1, neurons), 1.0 / tsim_s)
-        return cls(
-            xloc=np.arange(n) % width,
-            yloc=np.arange(n) // width,
-            neuron_types=types,
-            neuron_thresh=thresh,
-            starter_neurons=starters,
-            probed_neurons=probed,
-            spike_steps=train_steps,
-            spike_counts=counts,
-            radii_history=np.full((n_epochs + 1, n), radius),
-            rates_history=rates,
-            tsim_s=tsim_s,
-            network_steps=None if probed.size == n else steps,
-        )
-
-    @property
-    def n_neurons(self) -> int:
-        """Number of neurons."""
-        return int(np.asarray(self.xloc).shape[0])
-
-    @property
-    def n_epochs(self) -> int:
-        """Number of growth epochs (rows of the histories minus one)."""
-        return int(np.asarray(self.radii_history).shape[0]) - 1
-
-    @property
-    def end_step(self) -> int:
-        """Total number of simulated steps, ``n_epochs * Tsim / dt``."""
-        return round(self.n_epochs * self.tsim_s / DT_S)
-
-    @property
-    def n_seconds(self) -> int:
-        """Number of 1-s ``burstinessHist`` bins."""
-        return round(self.n_epochs * self.tsim_s)
-
-    def check(self) -> None:
-        """Check shapes, ranges and the per-column ordering; raise ValueError naming the field."""
-        n = self.n_neurons
-        for name in ("yloc", "neuron_types", "neuron_thresh"):
-            shape = np.shape(getattr(self, name))
-            if shape != (n,):
-                msg = f"BrainGridRecord.{name} must have shape ({n},) like xloc; got {shape}"
-                raise ValueError(msg)
-        for name in ("radii_history", "rates_history"):
-            shape = np.shape(getattr(self, name))
-            if len(shape) != 2 or shape[1] != n or shape[0] < 1:
-                msg = f"BrainGridRecord.{name} must have shape (n_epochs + 1, {n}); got {shape}"
-                raise ValueError(msg)
-        if np.shape(self.rates_history) != np.shape(self.radii_history):
-            msg = (f"BrainGridRecord.rates_history shape {np.shape(self.rates_history)} differs from "
-                   f"radii_history shape {np.shape(self.radii_history)}")
-            raise ValueError(msg)
-        if not self.tsim_s > 0 or abs(self.tsim_s / DT_S - round(self.tsim_s / DT_S)) > 1e-6:
-            msg = f"BrainGridRecord.tsim_s must be a positive multiple of dt = {DT_S} s; got {self.tsim_s}"
-            raise ValueError(msg)
-        counts = np.asarray(self.spike_counts)
-        if counts.shape != np.shape(self.probed_neurons):
-            msg = (f"BrainGridRecord.spike_counts must have one entry per probed neuron "
-                   f"({np.shape(self.probed_neurons)}); got {counts.shape}")
-            raise ValueError(msg)
-        if int(counts.sum()) != np.size(self.spike_steps):
-            msg = (f"BrainGridRecord.spike_counts sum to {int(counts.sum())} but spike_steps has "
-                   f"{np.size(self.spike_steps)}")
-            raise ValueError(msg)
-        steps = np.asarray(self.spike_steps, dtype=np.uint64)
-        if steps.size:
-            if steps.min() < 1 or steps.max() >= self.end_step:
-                msg = (f"BrainGridRecord.spike_steps must lie in [1, {self.end_step}) (n_epochs * Tsim / dt); "
-                       f"got range [{steps.min()}, {steps.max()}]")
-                raise ValueError(msg)
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            rising = np.diff(steps.astype(np.int64)) > 0
-            rising[starts[counts > 0][1:] - 1] = True  # column boundaries need not rise
-            if not rising.all():
-                bad = int(np.flatnonzero(~rising)[0]) + 1
-                col = int(np.searchsorted(np.cumsum(counts), bad, side="right"))
-                msg = f"BrainGridRecord.spike_steps of column {col} are not strictly increasing"
-                raise ValueError(msg)
-        if self.network_steps is not None:
-            net = np.asarray(self.network_steps, dtype=np.int64)
-            if net.size < steps.size or (net.size and (net.min() < 1 or net.max() >= self.end_step)):
-                msg = (f"BrainGridRecord.network_steps must hold every spike of the network, at least the "
-                       f"{steps.size} probed ones, in [1, {self.end_step}); got {net.size} spikes"
-                       + (f" in [{net.min()}, {net.max()}]" if net.size else ""))
-                raise ValueError(msg)
-
-
-def write_braingrid_h5(
-    path: str | os.PathLike,
-    record: BrainGridRecord,
-    *,
-    n_rows: int | None = None,
-    compression: str | None = None,
-    block_bytes: int = _BLOCK_BYTES,
-) -> Path:
-    """Write a BrainGrid-layout HDF5 file atomically.
-
-    The spike matrix ``spikesProbedNeurons`` (``max_spikes x n_probed`` uint64, zero-padded,
-    fill value 0) is written in row blocks of at most *block_bytes*, so memory stays
-    O(block + spikes). ``burstinessHist``, ``spikesHistory`` and ``simulationEndTime`` are
-    derived from the spikes, which keeps checklist item 1 true by construction. The file is
-    written to a temporary name in the destination folder and renamed into place.
-
-    Parameters
-    ----------
-    path : path-like
-        Destination ``.h5`` file.
-    record : BrainGridRecord
-        The data to write.
-    n_rows : int, optional
-        Rows of the spike matrix; default (and minimum) the largest per-column count. A larger
-        value adds zero padding (used to show that readers do not grow with padding).
-    compression : {None, "gzip"}, default None
-        None writes contiguous, uncompressed datasets like BrainGrid; "gzip" compresses the
-        spike matrix in chunks (readers see identical data).
-    block_bytes : int, default 64 MiB
-        Size of one row block written at a time.
-
-    Returns
-    -------
-    Path
-        The written file.
-    """
-    import h5py
-
-    record.check()
-    path = Path(path)
-    counts = np.asarray(record.spike_counts, dtype=np.int64)
-    steps = np.asarray(record.spike_steps, dtype=np.uint64)
-    n_probed = counts.shape[0]
-    max_count = int(counts.max()) if n_probed else 0
-    rows = max_count if n_rows is None else int(n_rows)
-    if rows < max_count:
-        msg = f"n_rows must be >= the largest per-neuron spike count {max_count}; got {n_rows}"
-        raise ValueError(msg)
-    if compression not in (None, "gzip"):
-        msg = f"compression must be None or 'gzip'; got {compression!r}"
-        raise ValueError(msg)
-    n_sec = record.n_seconds
-    steps_i = (steps if record.network_steps is None else np.asarray(record.network_steps)).astype(np.int64)
-    burstiness = np.bincount(steps_i // STEPS_PER_BURSTINESS_BIN, minlength=n_sec).astype("<i4")
-    history = np.bincount(steps_i // STEPS_PER_SPIKES_HISTORY_BIN,
-                          minlength=n_sec * (STEPS_PER_BURSTINESS_BIN // STEPS_PER_SPIKES_HISTORY_BIN)).astype("<i4")
-
-    with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
-        f.create_dataset("Tsim", data=np.array([record.tsim_s], dtype="<f4"))
-        f.create_dataset("simulationEndTime", data=np.array([record.end_step * DT_S], dtype="<f4"))
-        f.create_dataset("burstinessHist", data=burstiness)
-        f.create_dataset("spikesHistory", data=history)
-        f.create_dataset("xloc", data=np.asarray(record.xloc, dtype="<i4"))
-        f.create_dataset("yloc", data=np.asarray(record.yloc, dtype="<i4"))
-        f.create_dataset("neuronTypes", data=np.asarray(record.neuron_types, dtype="<i4"))
-        f.create_dataset("neuronThresh", data=np.asarray(record.neuron_thresh, dtype="<f4"))
-        f.create_dataset("starterNeurons", data=np.asarray(record.starter_neurons, dtype="<i4"))
-        f.create_dataset("probedNeurons", data=np.asarray(record.probed_neurons, dtype="<i4"))
-        f.create_dataset("radiiHistory", data=np.asarray(record.radii_history, dtype="<f4"))
-        f.create_dataset("ratesHistory", data=np.asarray(record.rates_history, dtype="<f4"))
-        kw: dict[str, Any] = {"fillvalue": np.uint64(0)}
-        if compression == "gzip":
-            kw.update(compression="gzip", compression_opts=4,
-                      chunks=(max(1, min(rows, 1024)), max(1, min(n_probed, 256))))
-        ds = f.create_dataset(SPIKE_MATRIX_KEY, shape=(rows, n_probed), dtype="<u8", **kw)
-        ds.attrs.create(SPIKE_UNIT_ATTR, np.float32(DT_S), dtype="<f4")
-        _write_spike_rows(ds, steps, counts, max_count, block_bytes)
-        for key, value in record.attrs.items():
-            f.attrs[key] = value
-    return path
-
-
-def _write_spike_rows(ds: Any, steps: np.ndarray, counts: np.ndarray, max_count: int, block_bytes: int) -> None:
-    """Fill rows ``[0, max_count)`` of the spike matrix from CSR trains, one row block at a time."""
-    n_probed = counts.shape[0]
-    if max_count == 0 or n_probed == 0:
-        return
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    column = np.repeat(np.arange(n_probed, dtype=np.int64), counts)
-    rank = np.arange(steps.shape[0], dtype=np.int64) - offsets[column]
-    order = np.argsort(rank, kind="stable")  # spikes grouped by row, then by column
-    rank_sorted = rank[order]
-    rows_per_block = max(1, block_bytes // (8 * n_probed))
-    for r0 in range(0, max_count, rows_per_block):
-        r1 = min(max_count, r0 + rows_per_block)
-        lo, hi = np.searchsorted(rank_sorted, [r0, r1])
-        sel = order[lo:hi]
-        block = np.zeros((r1 - r0, n_probed), dtype=np.uint64)
-        block[rank[sel] - r0, column[sel]] = steps[sel]
-        ds[r0:r1, :] = block
 
 
 @dataclass
@@ -557,52 +224,22 @@ def _check_columns(name: Any, ds: Any, j0: int, block: np.ndarray, end_step: int
     return counts
 
 
-def open_braingrid_h5(path: str | os.PathLike) -> Any:
-    """Open a BrainGrid HDF5 file read-only (an ``h5py.File``, usable in ``with``).
 
-    Raises
-    ------
-    neurodata.SchemaViolation
-        If the file is not readable HDF5 (truncated, or another format).
-    """
-    import h5py
-
-    try:
-        return h5py.File(path, "r")
-    except OSError as err:
-        msg = f"BrainGrid HDF5 {str(path)!r} cannot be opened as HDF5 (truncated or not an HDF5 file): {err}"
-        raise SchemaViolation(msg) from err
-
-
-def check_braingrid_h5(
-    path: str | os.PathLike,
-    *,
-    block_bytes: int = _BLOCK_BYTES,
-    starter_thresh_v: tuple[float, float] = (0.013565, 0.013655),
+def check_open_file(
+    f: Any, path: Any, block_bytes: int = BLOCK_BYTES, starter_thresh_v: tuple[float, float] = (0.013565, 0.013655)
 ) -> LayoutReport:
-    """Check a BrainGrid HDF5 file against its layout and the checklist of spec §4.5 (items 1-5).
+    """Check an open BrainGrid file against its layout and spec §4.5 items 1-5.
 
-    1. ``spikesHistory.sum() == burstinessHist.sum() ==`` non-zero entries of the spike matrix,
-       and both histograms equal the binned spikes; when ``probedNeurons`` is a subset of the
-       neurons (BrainGrid's histograms count every neuron), each bin holds at least the
-       probed spikes instead;
-    2. each column strictly increasing over its non-zero prefix, zeros only after it;
-    3. every spike step ``< n_epochs * Tsim / dt``;
-    4. ``radiiHistory[0] == 0.4``, ``ratesHistory[0] == 0``, and for each simulated epoch k
-       ``ratesHistory[k] == spikes in epoch k / Tsim`` for every epoch k and probed neuron;
-    5. starters' ``neuronThresh`` in ``starter_thresh_v`` and starter indices valid; the
-       non-starter rates are 0 before the network's first non-starter spike (by construction
-       of item 4).
-
-    Items 6-7 (bursts) are checked by the generator stage with the avalanche detector.
-    The spike matrix is read in column blocks of at most *block_bytes*.
+    See :func:`neurodata.braingrid.check_braingrid_h5` for the items checked.
 
     Parameters
     ----------
-    path : path-like
-        The file.
+    f : h5py.File
+        The open file.
+    path : path-like or str
+        Its name, for the messages.
     block_bytes : int, default 64 MiB
-        Memory for one column block of the spike matrix.
+        Memory for one column block of the spike matrix [bytes].
     starter_thresh_v : (float, float)
         Allowed starter threshold range [V].
 
@@ -613,23 +250,8 @@ def check_braingrid_h5(
     Raises
     ------
     neurodata.SchemaViolation
-        Naming the key and the reason; also for a file that is not readable HDF5 (truncated).
-    FileNotFoundError
-        If *path* does not exist.
+        Naming the key and the reason.
     """
-    path = Path(path)
-    if not path.exists():
-        msg = f"BrainGrid HDF5 file {str(path)!r} does not exist"
-        raise FileNotFoundError(msg)
-    try:
-        with open_braingrid_h5(path) as f:
-            return _check_open_file(f, path, block_bytes, starter_thresh_v)
-    except OSError as err:
-        msg = f"BrainGrid HDF5 {str(path)!r} could not be read to the end (truncated?): {err}"
-        raise SchemaViolation(msg) from err
-
-
-def _check_open_file(f: Any, path: Path, block_bytes: int, starter_thresh_v: tuple[float, float]) -> LayoutReport:
     sizes = check_layout(f)
     n, n_probed, end_step = sizes["n_neurons"], sizes["n_probed"], sizes["end_step"]
     xloc, yloc = f["xloc"][:], f["yloc"][:]

@@ -9,7 +9,7 @@ activity-dependent growth of connection radii whose disc overlaps set the weight
 Deviations from BrainGrid, on purpose:
 
 * float64 state instead of BrainGrid's float32 ``BGFLOAT`` (the file stores float32);
-* the noise comes from ``numpy.random.default_rng`` (PCG64), not a Mersenne Twister; one
+* the noise comes from ``neurodata.seeds.rng`` (numpy's PCG64), not a Mersenne Twister; one
   N(0, 1) draw per integrating neuron per step, as in BrainGrid;
 * synaptic currents are summed per post-synaptic neuron in two accumulators (excitatory
   tau = 3 ms, inhibitory tau = 6 ms), with per-synapse plasticity state: identical in exact
@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..seeds import rng
 from ._growth import GrowthParams, SynapseTable, outgrowth
-from ._hdf5_layout import DT_S, EXC, INH, BrainGridRecord, spike_trains_from_events
+from ._hdf5_layout import DT_S, EXC, INH
 from ._kernels import run_lif_network
+from ._record import BrainGridRecord, spike_trains_from_events
 
 __all__ = [
     "SCHEDULES",
@@ -43,6 +45,10 @@ __all__ = [
     "simulate_growth_network",
     "starter_mask",
 ]
+
+# Child streams of the run's seed (neurodata.seeds.rng(seed, k)); their indices are part of the
+# calibrated profiles' outputs, so they never change.
+_STREAM_NEURONS, _STREAM_UNCOUPLED, _STREAM_COUPLED = 0, 1, 2
 
 SCHEDULES = ("accelerated", "pregrowth")
 """Growth schedules of spec §4.2: (a) every epoch coupled; (b) uncoupled pre-onset epochs + coupled tail."""
@@ -92,6 +98,11 @@ def starter_mask(width: int) -> np.ndarray:
     With ``a = y mod 10``: ``x mod 10 == 7`` if a in {0, 3, 6, 9}; ``x mod 10`` in {1, 4}
     if a in {1, 4, 7}; none if a in {2, 5, 8} (spec §1.3; 10 % of a grid whose side is a
     multiple of 10).
+
+    Parameters
+    ----------
+    width : int
+        Grid side W (N = W^2 neurons, id ``y * W + x``).
     """
     x, y = _grid_xy(width)
     a, xm = y % 10, x % 10
@@ -104,6 +115,11 @@ def inhibitory_mask(width: int) -> np.ndarray:
     With ``a = y mod 10`` and ``b = (y div 10) mod 2``: for b = 0, ``x mod 10 == 2`` if
     a in {0, 3, 6, 9} and ``x mod 10`` in {5, 8} if a in {2, 5, 8}; for b = 1, 8 and
     {2, 5}. Disjoint from :func:`starter_mask`.
+
+    Parameters
+    ----------
+    width : int
+        Grid side W (N = W^2 neurons, id ``y * W + x``).
     """
     x, y = _grid_xy(width)
     a, b, xm = y % 10, (y // 10) % 2, x % 10
@@ -349,8 +365,8 @@ def simulate_growth_network(
     analytic_epochs : int, default 80
         Leading epochs simulated without coupling (schedule "pregrowth").
     seed : int, default 0
-        Seeds ``numpy.random.SeedSequence(seed)``; its three children draw the neuron
-        parameters, the uncoupled epochs' noise and the coupled epochs' noise. The uncoupled
+        The run's seed: streams ``neurodata.seeds.rng(seed, 0)``, ``(seed, 1)`` and ``(seed, 2)``
+        draw the neuron parameters, the uncoupled epochs' noise and the coupled epochs' noise. The uncoupled
         epochs do not depend on *analytic_epochs*: a run with more of them extends one with
         fewer.
     growth : GrowthParams, optional
@@ -388,8 +404,7 @@ def simulate_growth_network(
     growth = growth or GrowthParams(rho=0.01 / epoch_s)
     neuron_params = neuron_params or NeuronParams()
     synapse_params = synapse_params or SynapseParams()
-    ss_params, ss_uncoupled, ss_run = np.random.SeedSequence(seed).spawn(3)
-    neurons = make_neurons(width, np.random.default_rng(ss_params), neuron_params)
+    neurons = make_neurons(width, rng(seed, _STREAM_NEURONS), neuron_params)
     n = width * width
     steps_per_epoch = round(epoch_s / DT_S)
     state = _NetworkState(neurons, capacity=1 << 20)
@@ -419,7 +434,7 @@ def simulate_growth_network(
         starters, sub = _starter_subnetwork(neurons)
         sub_state = _NetworkState(sub, capacity=1 << 20)
         sub_counts = np.zeros((k0, starters.size), dtype=np.int64)
-        rng_uncoupled = np.random.default_rng(ss_uncoupled)
+        rng_uncoupled = rng(seed, _STREAM_UNCOUPLED)
         for k in range(1, k0 + 1):
             sub_steps: list[np.ndarray] = []
             sub_ids: list[np.ndarray] = []
@@ -435,10 +450,10 @@ def simulate_growth_network(
         state.v[starters] = sub_state.v
         state.refrac[starters] = sub_state.refrac
 
-    rng = np.random.default_rng(ss_run)
+    rng_run = rng(seed, _STREAM_COUPLED)
     for k in range(k0 + 1, n_epochs + 1):
         start = (k - 1) * steps_per_epoch
-        _simulate_span(state, neurons, table, synapse_params, rng, start, start + steps_per_epoch, epoch_counts,
+        _simulate_span(state, neurons, table, synapse_params, rng_run, start, start + steps_per_epoch, epoch_counts,
                        steps_per_epoch, 0, steps_out, neurons_out)
         end_epoch(k)
     spike_steps = np.concatenate(steps_out) if steps_out else np.zeros(0, np.int64)

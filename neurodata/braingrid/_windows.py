@@ -33,10 +33,17 @@ size that uses it. Samples are ordered by burst, then label (1 before 0); shuffl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from .._exceptions import ParamError, SchemaViolation
+from ..seeds import rng
+from ._artifacts import windows_tree
+from ._bursts import ORIGINAL_N
+from ._hdf5_layout import DT_S
 
 __all__ = [
     "SPLITS",
@@ -54,19 +61,35 @@ SPLITS = ("train", "val", "test")
 ORIGINAL_GAP = 2000
 #: The seed's span criterion: the gap's spikes must span at least 2000 steps of 1e-4 s (0.2 s).
 ORIGINAL_MIN_GAP_STEPS = 2000
-ORIGINAL_DT_S = 1e-4
+ORIGINAL_DT_S = DT_S
 
 
-def scaled_gap(n_neurons: int, gap: int = ORIGINAL_GAP, reference_n: int = 10_000) -> int:
-    """The gap scaled to network size, ``round(gap * N / reference_n)`` (spec 4.4), at least 1."""
+def scaled_gap(n_neurons: int, gap: int = ORIGINAL_GAP, reference_n: int = ORIGINAL_N) -> int:
+    """The gap scaled to network size, ``round(gap * N / reference_n)`` (spec 4.4), at least 1.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Network size N.
+    gap : int, default 2000
+        The gap [spikes] at *reference_n* neurons.
+    reference_n : int, default 10 000
+        The network size the gap is meant for.
+    """
     return max(1, round(gap * n_neurons / reference_n))
 
 
 def original_min_gap_steps(dt_s: float = ORIGINAL_DT_S) -> int:
-    """The seed's span criterion, 2000 steps of 1e-4 s (0.2 s), in steps of *dt_s* seconds."""
+    """The seed's span criterion, 2000 steps of 1e-4 s (0.2 s), in steps of *dt_s* seconds.
+
+    Parameters
+    ----------
+    dt_s : float, default 1e-4
+        Seconds per step of the run [s], > 0.
+    """
     if not dt_s > 0:
         msg = f"dt_s must be a positive step in seconds; got {dt_s!r}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     return max(1, round(ORIGINAL_MIN_GAP_STEPS * ORIGINAL_DT_S / dt_s))
 
 
@@ -105,8 +128,38 @@ def burst_onsets(time_step: np.ndarray, start_steps: np.ndarray) -> tuple[np.nda
     return onset.astype(np.int64), burst[keep][first].astype(np.int64)
 
 
+def bursts_of_detector(detector: np.ndarray, wanted: str) -> np.ndarray:
+    """Indices of the bursts of one detector in a burst table.
+
+    Parameters
+    ----------
+    detector : ndarray of shape (n_bursts,), str
+        The burst table's ``detector`` coordinate.
+    wanted : str
+        The detector whose bursts define the onsets (``burst_windows.detector``).
+
+    Raises
+    ------
+    neurodata.ParamError
+        The table holds no burst of *wanted* (it was not among ``braingrid_bursts.detectors``).
+    """
+    detector = np.asarray(detector).astype(object)
+    chosen = np.flatnonzero(detector == wanted)
+    if chosen.size == 0:
+        msg = (f"The 'detector' parameter of stage burst_windows must name a detector with bursts in braingrid_bursts "
+               f"({sorted(set(detector.tolist()))}; add it to braingrid_bursts.detectors). Got {wanted!r} instead.")
+        raise ParamError(msg)
+    return chosen
+
+
 def window_width(temporal: np.ndarray) -> np.ndarray:
-    """Width of temporal windows: last step offset minus first (in steps), shape (n_samples,)."""
+    """Width of temporal windows: last step offset minus first (in steps), shape (n_samples,).
+
+    Parameters
+    ----------
+    temporal : ndarray of shape (n_samples, w), int
+        A window node's ``temporal`` offsets [steps].
+    """
     return np.asarray(temporal)[:, -1] - np.asarray(temporal)[:, 0]
 
 
@@ -129,8 +182,7 @@ def _split_sizes(n_bursts: int, fractions: Sequence[float]) -> np.ndarray:
 
 def _assign_splits(n_bursts: int, fractions: Sequence[float], seed: int) -> np.ndarray:
     """Seeded split label per burst: a random permutation cut into the sizes of :func:`_split_sizes`."""
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n_bursts)
+    perm = rng(seed).permutation(n_bursts)
     labels = np.empty(n_bursts, dtype=object)
     for name, part in zip(SPLITS, np.split(perm, np.cumsum(_split_sizes(n_bursts, fractions))[:-1]), strict=True):
         labels[part] = name
@@ -201,10 +253,10 @@ def burst_windows(
     windows = [int(w) for w in windows]
     if not windows or min(windows) < 1:
         msg = f"windows must be a non-empty list of positive spike counts; got {windows}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     if len(split_fractions) != 3 or min(split_fractions) < 0 or sum(split_fractions) <= 0:
         msg = f"split_fractions must be 3 non-negative fractions (train, val, test); got {list(split_fractions)}."
-        raise ValueError(msg)
+        raise ParamError(msg)
     gap = int(gap)
     min_gap_steps = original_min_gap_steps(dt_s) if min_gap_steps is None else int(min_gap_steps)
     starts = np.asarray(start_steps)
@@ -225,7 +277,7 @@ def burst_windows(
             f"{int((~span_ok).sum())} whose {gap} preceding spikes span < min_gap_steps = {min_gap_steps} steps, "
             f"{int(onset.size - usable[empty[0]].sum())} too early for gap + {empty[0]} spikes."
         )
-        raise ValueError(msg)
+        raise SchemaViolation(msg)
     root_attrs = {
         "gap_spikes": gap,
         "min_gap_steps": min_gap_steps,
@@ -238,7 +290,7 @@ def burst_windows(
         "n_dropped_close": int((~span_ok).sum()),
         "n_onsets_used": int(max(usable[w].sum() for w in windows)),
     }
-    nodes: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs=root_attrs)}
+    nodes: dict[int, dict[str, Any]] = {}
     for w in windows:
         onset_w, which_w, split_w = onset[usable[w]], which[usable[w]], split_of_onset[usable[w]]
         # Sample order: burst by burst, pre-burst (label 1) then non-burst (label 0).
@@ -246,30 +298,31 @@ def burst_windows(
         first = np.repeat(onset_w, 2) - w - np.tile(np.array([0, gap]), onset_w.size)
         idx = first[:, None] + np.arange(w)[None, :]
         t_win = ts[idx].astype(np.int64)
-        nodes[f"window_{w}"] = xr.Dataset(
-            {
-                "temporal": (("sample", "position"), t_win - t_win[:, :1], {"units": "step", "long_name": "time step offset from the window's first spike"}),
-                "x": (("sample", "position"), np.asarray(x)[idx].astype(np.int16), {"units": "grid_unit", "long_name": "x position of the spiking neuron"}),
-                "y": (("sample", "position"), np.asarray(y)[idx].astype(np.int16), {"units": "grid_unit", "long_name": "y position of the spiking neuron"}),
-                "neuron": (("sample", "position"), np.asarray(neuron)[idx].astype(np.int32), {"long_name": "id of the spiking neuron"}),
-                "label": ("sample", label, {"long_name": "1 = pre-burst window, 0 = non-burst window"}),
-                "burst": ("sample", np.repeat(burst_index[which_w], 2), {"long_name": "index of the burst in the burst table"}),
-                "onset_step": ("sample", np.repeat(ts[onset_w].astype(np.int64), 2), {"units": "step", "long_name": "time step of the burst onset (StartT)"}),
-                "start_step": ("sample", t_win[:, 0], {"units": "step", "long_name": "time step of the window's first spike"}),
-                "split": ("sample", np.repeat(split_w, 2), {"long_name": "train / val / test split (seeded, per burst)"}),
+        nodes[w] = {
+            "values": {
+                "temporal": t_win - t_win[:, :1],
+                "x": np.asarray(x)[idx].astype(np.int16),
+                "y": np.asarray(y)[idx].astype(np.int16),
+                "neuron": np.asarray(neuron)[idx].astype(np.int32),
+                "label": label,
+                "burst": np.repeat(burst_index[which_w], 2),
+                "onset_step": np.repeat(ts[onset_w].astype(np.int64), 2),
+                "start_step": t_win[:, 0],
+                "split": np.repeat(split_w, 2),
             },
-            coords={
-                "sample": ("sample", np.arange(label.size, dtype=np.int64), {"long_name": "sample index"}),
-                "position": ("position", np.arange(w, dtype=np.int32), {"long_name": "spike position within the window"}),
-            },
-            attrs={"window": w, "gap_spikes": gap, "n_onsets_used": int(onset_w.size),
-                   "n_dropped_early": int(onset.size - onset_w.size)},
-        )
-    return xr.DataTree.from_dict(nodes)
+            "attrs": {"window": w, "gap_spikes": gap, "n_onsets_used": int(onset_w.size),
+                      "n_dropped_early": int(onset.size - onset_w.size)},
+        }
+    return windows_tree(root_attrs, nodes)
 
 
 def window_frames(node: xr.Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One window node in the seed's CSV layouts: ``temp_{w}.csv`` and ``space_{w}.csv``.
+
+    Parameters
+    ----------
+    node : xarray.Dataset
+        One ``window_{w}`` node of the ``burst_windows`` artifact.
 
     Returns
     -------

@@ -1,4 +1,10 @@
-"""Figures of the BrainGrid derivations: raster with bursts, window examples, width distributions."""
+"""Figures of the BrainGrid derivations: raster with bursts, window examples, width distributions.
+
+``PLOTS`` maps an artifact name to ``function(obj, out_dir, **inputs) -> list[Path]`` (used by
+``neurodata plot``). A figure that needs another artifact takes it as a keyword argument named
+after it (``braingrid_spikes=``): the caller opens it, no plot function opens a store. Each
+``*_figure`` function returns the matplotlib Figure; ``plot_*`` saves it.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +16,32 @@ import xarray as xr
 
 from ..figures import save_figure
 from ._baselines import bbox_area
+from ._hdf5_layout import DT_S
 
-__all__ = ["PLOTS", "plot_bursts", "plot_windows"]
+__all__ = ["PLOTS", "bursts_raster_figure", "bursts_stats_figure", "plot_bursts", "plot_windows", "windows_examples_figure",
+           "windows_widths_figure"]
 
 _COLORS = {"avalanche": "C3", "binned": "C0"}
 
 
-def _sibling(obj: xr.Dataset | xr.DataTree, name: str) -> xr.Dataset | None:
-    """Another artifact from the folder *obj* was opened from (None if not built there)."""
-    from ..store import is_built, open_artifact
-
-    source = obj.encoding.get("source") if hasattr(obj, "encoding") else None
-    folder = Path(source).parent if source else None
-    if folder is None or not is_built(name, folder):
-        return None
-    return open_artifact(name, data_dir=folder)
-
-
-def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None = None, span_s: float = 30.0) -> list[Path]:
+def bursts_raster_figure(bursts: xr.Dataset, spikes: xr.Dataset | None = None, *, span_s: float = 30.0) -> plt.Figure:
     """Raster of the spike table around the first bursts, with each detector's bursts shaded.
 
-    Writes ``braingrid_bursts_raster.png`` (the first *span_s* seconds after the first burst,
-    rows = neuron id, starters in red) and ``braingrid_bursts_stats.png`` (size, width and
-    the two inter-burst intervals, quiet gap and peak-to-peak, in panels of their own, each
-    detector in its colour). *spikes* defaults to the ``braingrid_spikes`` artifact next to
-    *bursts*.
+    Parameters
+    ----------
+    bursts : xarray.Dataset
+        The ``braingrid_bursts`` artifact.
+    spikes : xarray.Dataset, optional
+        The ``braingrid_spikes`` artifact: the raster's dots (rows = neuron id, starters red);
+        without it only the bursts are drawn.
+    span_s : float, default 30
+        Seconds shown, from 2 s before the first burst [s].
     """
     bursts = bursts.load()
-    spikes = spikes if spikes is not None else _sibling(bursts, "braingrid_spikes")
-    dt_s = float(spikes.attrs.get("dt_s", 1e-4)) if spikes is not None else 1e-4
+    dt_s = float(spikes.attrs["dt_s"]) if spikes is not None else DT_S
     detector = np.asarray(bursts["detector"].values).astype(object)
     start = np.asarray(bursts["start_step"].values)
     end = np.asarray(bursts["end_step"].values)
-    out: list[Path] = []
     fig, ax = plt.subplots(figsize=(10, 4.5))
     t0 = int(start.min()) - int(2.0 / dt_s) if start.size else 0
     t1 = t0 + int(span_s / dt_s)
@@ -63,9 +62,21 @@ def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None 
     ax.set_xlabel("time (s)")
     ax.set_title(f"BrainGrid raster, N = {bursts.attrs.get('n_neurons')}, with detected bursts")
     ax.legend(loc="upper right", fontsize=8)
-    path = save_figure(fig, out_dir, "braingrid_bursts_raster")
-    out.append(path)
+    return fig
 
+
+def bursts_stats_figure(bursts: xr.Dataset, dt_s: float = DT_S) -> plt.Figure:
+    """Size, width and the two inter-burst intervals (quiet gap, peak-to-peak), one panel each,
+    each detector in its colour.
+
+    Parameters
+    ----------
+    bursts : xarray.Dataset
+        The ``braingrid_bursts`` artifact.
+    dt_s : float, default 1e-4
+        Seconds per step [s].
+    """
+    detector = np.asarray(bursts["detector"].values).astype(object)
     fig, axs = plt.subplots(1, 4, figsize=(14, 3.2))
     for det, color in _COLORS.items():
         sel = detector == det
@@ -83,21 +94,46 @@ def plot_bursts(bursts: xr.Dataset, out_dir: Path, *, spikes: xr.Dataset | None 
     axs[3].set_xlabel("peak-to-peak interval (s)")
     axs[3].set_title("Interval of getBinnedBurstInfo.m", fontsize=9)
     axs[0].legend(fontsize=8)
-    path = save_figure(fig, out_dir, "braingrid_bursts_stats")
-    out.append(path)
-    return out
+    return fig
 
 
-def plot_windows(tree: xr.DataTree, out_dir: Path, *, n_examples: int = 4) -> list[Path]:
-    """Examples of each window class, and window width / area distributions per label.
+def plot_bursts(bursts: xr.Dataset, out_dir: str | Path, *, braingrid_spikes: xr.Dataset | None = None,
+                span_s: float = 30.0) -> list[Path]:
+    """Write ``braingrid_bursts_raster.png`` (:func:`bursts_raster_figure`) and
+    ``braingrid_bursts_stats.png`` (:func:`bursts_stats_figure`).
 
-    Writes ``burst_windows_examples.png`` (for each window size: *n_examples* pre-burst and
-    non-burst temporal windows as spike ticks, and their spatial positions) and
-    ``burst_windows_widths.png`` (histograms of temporal width and bounding-box area per label
-    and window size).
+    Parameters
+    ----------
+    bursts : xarray.Dataset
+        The ``braingrid_bursts`` artifact.
+    out_dir : path
+        Folder of the PNG files.
+    braingrid_spikes : xarray.Dataset, optional
+        The spike table, for the raster's dots and its ``dt_s``.
+    span_s : float, default 30
+        Seconds of the raster [s].
     """
-    nodes = sorted((int(k.split("_", 1)[1]), k) for k in tree.children if k.startswith("window_"))
-    out: list[Path] = []
+    dt_s = float(braingrid_spikes.attrs["dt_s"]) if braingrid_spikes is not None else DT_S
+    return [save_figure(bursts_raster_figure(bursts, braingrid_spikes, span_s=span_s), out_dir, "braingrid_bursts_raster"),
+            save_figure(bursts_stats_figure(bursts, dt_s), out_dir, "braingrid_bursts_stats")]
+
+
+def _nodes(tree: xr.DataTree) -> list[tuple[int, str]]:
+    return sorted((int(k.split("_", 1)[1]), k) for k in tree.children if k.startswith("window_"))
+
+
+def windows_examples_figure(tree: xr.DataTree, *, n_examples: int = 4) -> plt.Figure:
+    """For each window size: *n_examples* pre-burst and non-burst temporal windows as spike
+    ticks (left), and their spatial positions (right).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The ``burst_windows`` artifact.
+    n_examples : int, default 4
+        Windows drawn per class and size.
+    """
+    nodes = _nodes(tree)
     fig, axs = plt.subplots(len(nodes), 2, figsize=(10, 2.2 * len(nodes)), squeeze=False)
     for row, (w, key) in enumerate(nodes):
         node = tree[key].to_dataset().load()
@@ -117,9 +153,18 @@ def plot_windows(tree: xr.DataTree, out_dir: Path, *, n_examples: int = 4) -> li
     axs[0, 0].legend(fontsize=7, loc="upper right")
     axs[-1, 0].set_xlabel("steps")
     axs[-1, 1].set_xlabel("x (grid units)")
-    path = save_figure(fig, out_dir, "burst_windows_examples")
-    out.append(path)
+    return fig
 
+
+def windows_widths_figure(tree: xr.DataTree) -> plt.Figure:
+    """Histograms of temporal width and bounding-box area per label, one column per window size.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The ``burst_windows`` artifact.
+    """
+    nodes = _nodes(tree)
     fig, axs = plt.subplots(2, len(nodes), figsize=(3.2 * len(nodes), 5.5), squeeze=False)
     for col, (w, key) in enumerate(nodes):
         node = tree[key].to_dataset().load()
@@ -134,9 +179,24 @@ def plot_windows(tree: xr.DataTree, out_dir: Path, *, n_examples: int = 4) -> li
         axs[0, col].set_xlabel("width (steps)")
         axs[1, col].set_xlabel("bounding-box area (grid units²)")
     axs[0, 0].legend(fontsize=8)
-    path = save_figure(fig, out_dir, "burst_windows_widths")
-    out.append(path)
-    return out
+    return fig
+
+
+def plot_windows(tree: xr.DataTree, out_dir: str | Path, *, n_examples: int = 4) -> list[Path]:
+    """Write ``burst_windows_examples.png`` (:func:`windows_examples_figure`) and
+    ``burst_windows_widths.png`` (:func:`windows_widths_figure`).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The ``burst_windows`` artifact.
+    out_dir : path
+        Folder of the PNG files.
+    n_examples : int, default 4
+        Windows drawn per class and size in the examples.
+    """
+    return [save_figure(windows_examples_figure(tree, n_examples=n_examples), out_dir, "burst_windows_examples"),
+            save_figure(windows_widths_figure(tree), out_dir, "burst_windows_widths")]
 
 
 PLOTS = {"braingrid_bursts": plot_bursts, "burst_windows": plot_windows}

@@ -1,80 +1,86 @@
 """DVC stages of the BrainGrid family: HDF5 -> spike table -> bursts -> windows -> baselines.
 
-Each stage checks its params, reads its input, calls the pure functions of the family and
-hands a labelled Dataset (or DataTree) to the store, which validates it and writes it
-atomically. The CSV exports in the seed's layouts (``allBurst.csv``, ``temp_{w}.csv``,
-``space_{w}.csv``) are written beside the stores, also through a temporary name, and only
-after the store was written. The generator stage (``braingrid_simulation``) lives in
-``stages_simulation.py`` and is merged into :data:`STAGES` here.
+Every stage has the same shape: ``@stage`` checks the params against the spec and rules (one
+call, before any work), the stage reads its inputs through the store, calls the family's pure
+functions (which label their results from the contracts, :mod:`._artifacts`) and hands the
+result to the store, which validates it and writes it atomically. The CSV exports in the
+seed's layouts (``allBurst.csv``, ``temp_{w}.csv``, ``space_{w}.csv``) are written beside the
+stores, also through a temporary name, and only after the store was written. The generator
+stage (``braingrid_simulation``) lives in ``stages_simulation.py`` and is merged into
+:data:`STAGES` here. Each stage publishes its figures (:mod:`._summaries`) as DVC metrics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
-from .._exceptions import ArtifactCorrupt, ArtifactNotBuilt, SchemaViolation
+from .._exceptions import ArtifactCorrupt, ArtifactNotBuilt
 from .._manifest import file_sha256
-from ..params import Boolean, Interval, ListOf, Nullable, Options, check_params
-from ..store import artifact_path, atomic_output, is_built, open_artifact, write_artifact
-from ._baselines import format_baselines, window_baselines
-from ._bursts import allburst_frame, burst_table
+from .._pipeline import stage
+from ..params import Boolean, Interval, ListOf, Nullable, Options, Rule
+from ..seeds import seed_record
+from ..store import atomic_output, is_built, load_artifact, open_artifact, write_artifact
+from ._baselines import window_baselines
+from ._bursts import DETECTORS, allburst_frame, burst_table
+from ._hdf5_layout import check_layout
 from ._spike_table import spike_table
-from ._windows import burst_windows, scaled_gap, window_frames
-from .stages_simulation import SIM_STAGES
+from ._summaries import baselines_metrics, burst_size_histogram, bursts_metrics, spikes_metrics, windows_metrics
+from ._windows import burst_windows, bursts_of_detector, scaled_gap, window_frames
+from .hdf5 import open_braingrid_h5
+from .stages_simulation import H5_FILE, simulate
 
 __all__ = [
     "BASELINES_SPEC",
     "BURSTS_SPEC",
-    "SIMULATION_FILE",
     "SPIKES_SPEC",
     "STAGES",
+    "WINDOWS_RULES",
     "WINDOWS_SPEC",
-    "baseline_report",
     "baselines_stage",
     "bursts_stage",
     "spikes_stage",
     "windows_stage",
 ]
 
-#: The generator's output, relative to the data folder, and its summary artifact.
-SIMULATION_FILE = "braingrid_simulation.h5"
 SIMULATION_ARTIFACT = "braingrid_simulation"
 #: CSV exports in the seed's layouts, relative to the data folder.
 ALLBURST_FILE = "braingrid_allBurst.csv"
 TRAIN_DATA_DIR = "braingrid_train_data"
 
+_SEED = Interval(int, 0, 2**32 - 1)
+
 SPIKES_SPEC = {
-    "block_neurons": Nullable(Interval(int, 1, None), default=None),
-    "block_mib": Interval(int, 1, 4096, default=4),
+    "block_neurons": Nullable(Interval(int, 1, None)),
+    "block_mib": Interval(int, 1, 4096),
 }
 BURSTS_SPEC = {
-    "detectors": ListOf(Options(["avalanche", "binned"]), unique=True, default=["avalanche", "binned"]),
-    "scale_to_n": Boolean(default=True),
-    "burst_min": Nullable(Interval(float, 0, None), default=None),
-    "binned_threshold": Interval(float, 0, None, closed="neither", default=0.005),
-    "binned_min_spikes": Nullable(Interval(float, 0, None), default=None),
-    "bin_steps": Interval(int, 1, None, default=100),
-    "quirks": Boolean(default=True),
-    "mean_isi_steps": Nullable(Interval(float, 0, None, closed="neither"), default=None),
+    "detectors": ListOf(Options(list(DETECTORS)), unique=True, min_len=1),
+    "scale_to_n": Boolean(),
+    "burst_min": Nullable(Interval(float, 0, None)),
+    "binned_threshold": Interval(float, 0, None, closed="neither"),
+    "binned_min_spikes": Nullable(Interval(float, 0, None)),
+    "bin_steps": Interval(int, 1, None),
+    "quirks": Boolean(),
+    "mean_isi_steps": Nullable(Interval(float, 0, None, closed="neither")),
 }
 WINDOWS_SPEC = {
-    "windows": ListOf(Interval(int, 1, None), unique=True, increasing=True, default=[5, 10, 50, 100, 500]),
-    "gap": Interval(int, 1, None, default=2000),
-    "scale_gap_to_n": Boolean(default=True),
-    "min_gap_steps": Nullable(Interval(int, 0, None), default=None),
-    "detector": Options(["avalanche", "binned"], default="avalanche"),
-    "split_fractions": ListOf(Interval(float, 0, 1), min_len=3, max_len=3, default=[0.7, 0.15, 0.15]),
-    "seed": Interval(int, 0, 2**32 - 1, default=0),
-    "export_csv": Boolean(default=True),
+    "windows": ListOf(Interval(int, 1, None), unique=True, increasing=True, min_len=1),
+    "gap": Interval(int, 1, None),
+    "scale_gap_to_n": Boolean(),
+    "min_gap_steps": Nullable(Interval(int, 0, None)),
+    "detector": Options(list(DETECTORS)),
+    "split_fractions": ListOf(Interval(float, 0, 1), min_len=3, max_len=3),
+    "seed": _SEED,
+    "export_csv": Boolean(),
 }
-BASELINES_SPEC = {
-    "seed": Interval(int, 0, 2**32 - 1, default=0),
-}
+WINDOWS_RULES = (
+    Rule("split_fractions[0] > 0", param="split_fractions",
+         must="give the train split a fraction > 0 (train, val, test)"),
+)
+BASELINES_SPEC = {"seed": _SEED}
 
 
 def _input(name: str, data_dir: Path, stage: str) -> Any:
@@ -99,7 +105,9 @@ def _check_h5_is_the_built_one(path: Path, data_dir: Path) -> None:
         raise ArtifactCorrupt(msg)
 
 
-def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
+@stage("braingrid_spikes", spec=SPIKES_SPEC,
+       metrics=lambda data_dir: spikes_metrics(load_artifact("braingrid_spikes", data_dir=data_dir)))
+def spikes_stage(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``braingrid_spikes``: ``data/braingrid_simulation.h5`` -> spike table.
 
     Raises
@@ -110,92 +118,59 @@ def spikes_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | 
         The file is not readable HDF5 (e.g. truncated), or breaks the BrainGrid layout (a key
         missing, a wrong dtype or shape, a column not increasing...); nothing is written.
     """
-    from ._hdf5_layout import check_layout as check_file_layout
-    from ._hdf5_layout import open_braingrid_h5
-
-    p = check_params(params, SPIKES_SPEC, stage="braingrid_spikes")
-    data_dir = Path(data_dir)
-    path = data_dir / SIMULATION_FILE
+    path = Path(data_dir) / H5_FILE
     if not path.is_file():
         msg = f"Stage braingrid_spikes needs {path}; run `neurodata run braingrid_simulation` (or `dvc repro`) first."
         raise ArtifactNotBuilt(msg)
     _check_h5_is_the_built_one(path, data_dir)
     with open_braingrid_h5(path) as h5:
-        check_file_layout(h5)
-        try:
-            ds = spike_table(h5, block_neurons=p["block_neurons"], block_bytes=p["block_mib"] * 2**20, source=str(path))
-        except (KeyError, TypeError, ValueError, OSError) as exc:
-            raise SchemaViolation(str(exc)) from exc
-    ds.attrs["source"] = SIMULATION_FILE
+        check_layout(h5)
+        ds = spike_table(h5, block_neurons=p["block_neurons"], block_bytes=p["block_mib"] * 2**20, source=str(path))
+    ds.attrs["source"] = H5_FILE
     return [write_artifact(ds, "braingrid_spikes", params=p, data_dir=data_dir)]
 
 
-def bursts_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
+def _bursts_metrics(data_dir: Path) -> dict[str, Any]:
+    dt_s = float(open_artifact("braingrid_spikes", data_dir=data_dir).attrs["dt_s"])
+    return bursts_metrics(load_artifact("braingrid_bursts", data_dir=data_dir), dt_s)
+
+
+@stage("braingrid_bursts", spec=BURSTS_SPEC, metrics=_bursts_metrics,
+       plots=lambda data_dir: {"braingrid_burst_sizes": burst_size_histogram(load_artifact("braingrid_bursts", data_dir=data_dir))})
+def bursts_stage(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``braingrid_bursts``: spike table -> bursts of both detectors, and ``allBurst.csv``.
 
     Raises
     ------
-    ValueError
+    neurodata.SchemaViolation
         No burst was found (the message gives the thresholds); nothing is written.
     """
-    p = check_params(params, BURSTS_SPEC, stage="braingrid_bursts")
-    data_dir = Path(data_dir)
-    spikes = _input("braingrid_spikes", data_dir, "braingrid_bursts")
-    time_step = np.asarray(spikes["time_step"].values)
-    n_neurons = int(spikes.attrs["n_neurons"])
-    n_steps = int(spikes.attrs["n_steps"])
-    spikes.close()
-    ds = burst_table(
-        time_step,
-        n_neurons=n_neurons,
-        n_steps=n_steps,
-        detectors=p["detectors"],
-        burst_min=p["burst_min"],
-        binned_threshold=p["binned_threshold"],
-        binned_min_spikes=p["binned_min_spikes"],
-        scale_to_n=p["scale_to_n"],
-        quirks=p["quirks"],
-        bin_steps=p["bin_steps"],
-        mean_isi_steps=p["mean_isi_steps"],
-    )
+    with _input("braingrid_spikes", data_dir, "braingrid_bursts") as spikes:
+        time_step = np.asarray(spikes["time_step"].values)
+        n_neurons, n_steps = int(spikes.attrs["n_neurons"]), int(spikes.attrs["n_steps"])
+    ds = burst_table(time_step, n_neurons=n_neurons, n_steps=n_steps, **p)
     outputs = [write_artifact(ds, "braingrid_bursts", params=p, data_dir=data_dir)]
-    dest = data_dir / ALLBURST_FILE  # always rewritten (header only without avalanche bursts): never stale
+    dest = Path(data_dir) / ALLBURST_FILE  # always rewritten (header only without avalanche bursts): never stale
     with atomic_output(dest) as tmp:
         allburst_frame(ds).to_csv(tmp, index=False)
     return [*outputs, dest]
 
 
-def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
+@stage("burst_windows", spec=WINDOWS_SPEC, rules=WINDOWS_RULES,
+       metrics=lambda data_dir: windows_metrics(load_artifact("burst_windows", data_dir=data_dir)))
+def windows_stage(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``burst_windows``: spike table + bursts -> labelled windows per size (DataTree),
     and the seed's ``temp_{w}.csv`` / ``space_{w}.csv`` in ``data/braingrid_train_data/``."""
-    p = check_params(params, WINDOWS_SPEC, stage="burst_windows")
-    data_dir = Path(data_dir)
-    spikes = _input("braingrid_spikes", data_dir, "burst_windows")
-    bursts = _input("braingrid_bursts", data_dir, "burst_windows")
-    n_neurons = int(spikes.attrs["n_neurons"])
-    dt_s = float(spikes.attrs["dt_s"])
-    gap = scaled_gap(n_neurons, p["gap"]) if p["scale_gap_to_n"] else p["gap"]
-    detector = np.asarray(bursts["detector"].values).astype(object)
-    chosen = np.flatnonzero(detector == p["detector"])
-    if chosen.size == 0:
-        msg = f"Stage burst_windows: the burst table has no {p['detector']!r} bursts (detectors: {sorted(set(detector))}); add it to braingrid_bursts.detectors."
-        raise ValueError(msg)
-    starts = np.asarray(bursts["start_step"].values)[chosen]
-    spk = {k: np.asarray(spikes[k].values) for k in ("time_step", "x", "y", "neuron")}
-    spikes.close()
-    bursts.close()
+    with _input("braingrid_spikes", data_dir, "burst_windows") as spikes, \
+            _input("braingrid_bursts", data_dir, "burst_windows") as bursts:
+        n_neurons, dt_s = int(spikes.attrs["n_neurons"]), float(spikes.attrs["dt_s"])
+        chosen = bursts_of_detector(bursts["detector"].values, p["detector"])
+        starts = np.asarray(bursts["start_step"].values)[chosen]
+        spk = {k: np.asarray(spikes[k].values) for k in ("time_step", "x", "y", "neuron")}
     tree = burst_windows(
-        spk["time_step"],
-        spk["x"],
-        spk["y"],
-        spk["neuron"],
-        starts,
-        windows=p["windows"],
-        gap=gap,
-        min_gap_steps=p["min_gap_steps"],
-        dt_s=dt_s,
-        split_fractions=p["split_fractions"],
-        seed=p["seed"],
+        spk["time_step"], spk["x"], spk["y"], spk["neuron"], starts,
+        windows=p["windows"], gap=scaled_gap(n_neurons, p["gap"]) if p["scale_gap_to_n"] else p["gap"],
+        min_gap_steps=p["min_gap_steps"], dt_s=dt_s, split_fractions=p["split_fractions"], seed=p["seed"],
         burst_index=chosen,
     )
     tree.attrs.update(detector=p["detector"], n_neurons=n_neurons)
@@ -204,8 +179,9 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
         for w in p["windows"]
         for var in ("temporal", "x", "y", "neuron")
     }
-    outputs = [write_artifact(tree, "burst_windows", params=p, seeds={"seed": p["seed"]}, data_dir=data_dir, encoding=encoding)]
-    dest = data_dir / TRAIN_DATA_DIR  # always rewritten, so no export survives from an earlier run
+    outputs = [write_artifact(tree, "burst_windows", params=p, seeds=seed_record(p, "seed"), data_dir=data_dir,
+                              encoding=encoding)]
+    dest = Path(data_dir) / TRAIN_DATA_DIR  # always rewritten, so no export survives from an earlier run
     with atomic_output(dest) as tmp:
         tmp.mkdir()
         if not p["export_csv"]:
@@ -217,52 +193,14 @@ def windows_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str |
     return [*outputs, dest]
 
 
-def baselines_stage(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
+@stage("braingrid_baselines", spec=BASELINES_SPEC,
+       metrics=lambda data_dir: baselines_metrics(load_artifact("braingrid_baselines", data_dir=data_dir)))
+def baselines_stage(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``braingrid_baselines``: width threshold and decision tree per window size and kind."""
-    p = check_params(params, BASELINES_SPEC, stage="braingrid_baselines")
-    data_dir = Path(data_dir)
-    windows = _input("burst_windows", data_dir, "braingrid_baselines")
-    ds = window_baselines(windows, seed=p["seed"])
-    windows.close()
+    with _input("burst_windows", data_dir, "braingrid_baselines") as windows:
+        ds = window_baselines(windows, seed=p["seed"])
     ds.attrs["source"] = "burst_windows"
-    return [write_artifact(ds, "braingrid_baselines", params=p, seeds={"seed": p["seed"]}, data_dir=data_dir)]
+    return [write_artifact(ds, "braingrid_baselines", params=p, seeds=seed_record(p, "seed"), data_dir=data_dir)]
 
 
-def baseline_report(data_dir: str | Path | None = None) -> str:
-    """Test accuracy of the baselines per window size and kind, as a text table.
-
-    Reads the ``braingrid_baselines`` artifact; if only ``burst_windows`` is built, fits the
-    baselines on the fly (seed 0).
-
-    Raises
-    ------
-    ArtifactNotBuilt
-        Neither artifact is built.
-    """
-    from .._options import data_dir as default_data_dir
-
-    folder = Path(data_dir) if data_dir is not None else default_data_dir()
-    if is_built("braingrid_baselines", folder):
-        ds = open_artifact("braingrid_baselines", data_dir=folder)
-        note = ""
-    elif is_built("burst_windows", folder):
-        ds = window_baselines(open_artifact("burst_windows", data_dir=folder))
-        note = "\n(fitted now from burst_windows; run `neurodata run braingrid_baselines` to store them)"
-    else:
-        msg = (
-            f"Neither braingrid_baselines nor burst_windows is built in {folder} "
-            f"({artifact_path('braingrid_baselines', folder)}); run `dvc repro braingrid_baselines`."
-        )
-        raise ArtifactNotBuilt(msg)
-    if isinstance(ds, xr.DataTree):  # pragma: no cover - defensive
-        ds = ds.to_dataset()
-    return format_baselines(ds) + note
-
-
-STAGES: dict[str, Any] = {
-    **SIM_STAGES,
-    "braingrid_spikes": spikes_stage,
-    "braingrid_bursts": bursts_stage,
-    "burst_windows": windows_stage,
-    "braingrid_baselines": baselines_stage,
-}
+STAGES = {s.name: s for s in (simulate, spikes_stage, bursts_stage, windows_stage, baselines_stage)}

@@ -2,10 +2,10 @@
 
 ``braingrid_simulation`` writes two outputs:
 
-* ``data/braingrid_simulation.h5``: BrainGrid's HDF5 layout (spec §1.6), checked against the
-  checklist of spec §4.5 before it is moved into place; its root attributes carry the
-  provenance (package version, stage, code hash, stage params, seed) and the
-  generator's own burst check;
+* ``data/braingrid_simulation.h5`` (:data:`H5_FILE`): BrainGrid's HDF5 layout (spec §1.6),
+  checked against the checklist of spec §4.5 before it is moved into place; its root
+  attributes carry the provenance (package version, stage, code hash, stage params, seed)
+  and the generator's own burst check;
 * ``data/braingrid_simulation.zarr``: a labelled summary (radius and rate per epoch and
   neuron, synapse counts, neuron table) validated against ``schemas/braingrid_simulation.yaml``.
 """
@@ -13,102 +13,55 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import xarray as xr
-
-from .._exceptions import ParamError, SchemaViolation
+from .._exceptions import SchemaViolation
 from .._manifest import file_sha256
-from ..params import Interval, Nullable, Options, check_params
+from .._pipeline import stage
+from ..params import Interval, Nullable, Options, Rule
+from ..seeds import seed_record
+from ..store import atomic_output, load_artifact, provenance, write_artifact
+from ._artifacts import simulation_dataset
 from ._checklist import burst_check, check_failures
 from ._growth import GrowthParams
-from ._hdf5_layout import DT_S, check_braingrid_h5, write_braingrid_h5
-from ._network import SCHEDULES, GrowthSimulation, simulate_growth_network
+from ._hdf5_layout import DT_S
+from ._network import SCHEDULES, simulate_growth_network
+from ._summaries import simulation_metrics
+from .hdf5 import check_braingrid_h5, write_braingrid_h5
 
-__all__ = ["SIM_STAGES", "SIMULATION_SPEC", "simulate", "simulation_summary"]
+__all__ = ["H5_FILE", "SIMULATION_RULES", "SIMULATION_SPEC", "simulate"]
 
 ARTIFACT = "braingrid_simulation"
-H5_NAME = "braingrid_simulation.h5"
+H5_FILE = "braingrid_simulation.h5"
+"""The generator's HDF5 file, relative to the data folder (its one home; dvc.yaml names it too)."""
 
 SIMULATION_SPEC = {
     "width": Interval(int, 2, 1000),
     "schedule": Options(list(SCHEDULES)),
     "epoch_s": Interval(int, 1, None),
     "simulated_epochs": Interval(int, 1, None),
-    "analytic_epochs": Interval(int, 0, None, default=0),
-    "rho": Nullable(Interval(float, 0, None, closed="neither"), default=None),
+    "analytic_epochs": Interval(int, 0, None),
+    "rho": Nullable(Interval(float, 0, None, closed="neither")),
     "seed": Interval(int, 0, 2**32 - 1),
-    "burst_min_per_neuron": Interval(float, 0, None, closed="neither", default=1.0),
-    "mean_isi_steps": Nullable(Interval(float, 0, None, closed="neither"), default=None),
-    "min_bursts": Interval(int, 1, None, default=1),
-    "compression": Options([None, "gzip"], default=None),
+    "burst_min_per_neuron": Interval(float, 0, None, closed="neither"),
+    "mean_isi_steps": Nullable(Interval(float, 0, None, closed="neither")),
+    "min_bursts": Interval(int, 1, None),
+    "compression": Options([None, "gzip"]),
 }
 """Parameters of stage ``braingrid_simulation`` (see docs/braingrid.md, "Generator")."""
+SIMULATION_RULES = (
+    Rule("analytic_epochs == 0", when="schedule == 'accelerated'", param="analytic_epochs",
+         must="be 0 with schedule 'accelerated' (every epoch is coupled)"),
+)
 
 
-def simulation_summary(sim: GrowthSimulation, check: Mapping[str, Any]) -> xr.Dataset:
-    """The labelled summary of a growth run (the ``braingrid_simulation`` artifact).
-
-    Parameters
-    ----------
-    sim : GrowthSimulation
-    check : mapping
-        Output of :func:`~neurodata.braingrid._checklist.burst_check`, stored as attrs.
-
-    Returns
-    -------
-    xarray.Dataset
-        Dims (epoch, neuron): ``radius`` [grid units] and ``rate`` [Hz] (epoch 0 = start);
-        ``n_synapses`` and ``coupled`` per epoch; per neuron ``x``, ``y``, ``neuron_type``,
-        ``starter``, ``threshold`` [V], ``intrinsic_rate`` [Hz].
-    """
-    nr = sim.neurons
-    n = nr.xloc.shape[0]
-    epochs = np.arange(sim.n_epochs + 1, dtype=np.int64)
-    coupled = epochs > sim.analytic_epochs
-
-    def a(long_name: str, units: str | None = None) -> dict[str, str]:
-        return {"long_name": long_name, **({"units": units} if units else {})}
-
-    ds = xr.Dataset(
-        {
-            "radius": (("epoch", "neuron"), sim.radii_history.astype(np.float32),
-                       a("connection radius after the epoch's growth (row 0: start radius)", "grid units")),
-            "rate": (("epoch", "neuron"), sim.rates_history.astype(np.float32),
-                     a("firing rate during the epoch: its spikes in the HDF5 file / Tsim", "Hz")),
-            "n_synapses": ("epoch", sim.n_synapses.astype(np.int64),
-                           a("synapses in existence after the epoch's growth step")),
-            "coupled": ("epoch", coupled, a("epoch simulated with synaptic coupling (false: row 0 and the "
-                                            "pre-onset epochs of schedule pregrowth, starters alone)")),
-            "intrinsic_rate": ("neuron", sim.intrinsic_rates.astype(np.float64),
-                               a("mean rate over the uncoupled epochs (schedule pregrowth; 0 otherwise)", "Hz")),
-        },
-        coords={
-            "epoch": ("epoch", epochs, a("growth epoch (0 = initial state)")),
-            "neuron": ("neuron", np.arange(n, dtype=np.int64), a("neuron index")),
-            "x": ("neuron", nr.xloc.astype(np.int32), a("grid column", "grid units")),
-            "y": ("neuron", nr.yloc.astype(np.int32), a("grid row", "grid units")),
-            "neuron_type": ("neuron", np.where(nr.is_inh, 1, 2).astype(np.int32),
-                            a("BrainGrid neuron type (1 = inhibitory, 2 = excitatory)")),
-            "starter": ("neuron", nr.is_starter.astype(bool), a("endogenously active (starter) neuron")),
-            "threshold": ("neuron", nr.vthresh.astype(np.float32), a("firing threshold", "V")),
-        },
-        attrs={
-            "title": "BrainGrid growth network: radii, rates and connectivity per epoch",
-            "epoch_s": float(sim.epoch_s),
-            "analytic_epochs": int(sim.analytic_epochs),
-            "width": int(nr.width),
-            "h5_file": H5_NAME,
-            **{f"burst_check_{k}": v for k, v in check.items()},
-        },
-    )
-    return ds
+def _metrics(data_dir: Path) -> dict[str, Any]:
+    return simulation_metrics(load_artifact(ARTIFACT, data_dir=data_dir))
 
 
-def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
+@stage(ARTIFACT, spec=SIMULATION_SPEC, rules=SIMULATION_RULES, metrics=_metrics)
+def simulate(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Stage ``braingrid_simulation``: run the growth network, write the HDF5 and its summary.
 
     Fails (``neurodata.SchemaViolation``, nothing written) when the file fails any item of the
@@ -117,13 +70,7 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
     windows' history, their medians within ``ITEM7_BOUNDS``).
     """
     from ..progress import progress
-    from ..store import atomic_output, provenance, write_artifact
 
-    p = check_params(params, SIMULATION_SPEC, stage=ARTIFACT)
-    if p["schedule"] == "accelerated" and p["analytic_epochs"]:
-        msg = (f"The 'analytic_epochs' parameter of stage {ARTIFACT} must be 0 with schedule 'accelerated' "
-               f"(every epoch is coupled). Got {p['analytic_epochs']} instead.")
-        raise ParamError(msg)
     rho = p["rho"] if p["rho"] is not None else 0.01 / p["epoch_s"]
     n_epochs = p["simulated_epochs"] + (p["analytic_epochs"] if p["schedule"] == "pregrowth" else 0)
     bar = iter(progress(range(n_epochs), total=n_epochs, desc="braingrid epochs"))
@@ -146,7 +93,8 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    prov = provenance(ARTIFACT, params=p, seeds={"seed": p["seed"]})
+    seeds = seed_record(p, "seed")
+    prov = provenance(ARTIFACT, params=p, seeds=seeds)
     attrs = {key: prov[key] for key in ("neurodata_version", "stage", "code_sha256", "stage_params", "seeds") if key in prov}
     attrs.update({
         "generator": "neurodata.braingrid.simulate_growth_network",
@@ -154,17 +102,12 @@ def simulate(params: Mapping[str, Any], *, data_dir: Path, scheduler: str | None
         "firstCoupledStep": sim.analytic_epochs * round(sim.epoch_s / DT_S),
         "burstCheck": json.dumps(check),
     })
-    record = sim.to_record(attrs)
-    dest = data_dir / H5_NAME
+    dest = data_dir / H5_FILE
     with atomic_output(dest) as tmp:
-        write_braingrid_h5(tmp, record, compression=p["compression"])
+        write_braingrid_h5(tmp, sim.to_record(attrs), compression=p["compression"])
         check_braingrid_h5(tmp)
-        summary = simulation_summary(sim, check)
+        summary = simulation_dataset(sim, check, H5_FILE)
         summary.attrs["h5_sha256"] = file_sha256(tmp)
         # the summary validates and lands first; the checked HDF5 follows by rename
-        store = write_artifact(summary, ARTIFACT, params=p, seeds={"seed": p["seed"]}, data_dir=data_dir)
+        store = write_artifact(summary, ARTIFACT, params=p, seeds=seeds, data_dir=data_dir)
     return [dest, store]
-
-
-SIM_STAGES = {ARTIFACT: simulate}
-"""The generator's stages; merged into ``neurodata.braingrid.stages.STAGES``."""

@@ -13,6 +13,12 @@ import numpy as np
 import pytest
 
 from neurodata.braingrid import BrainGridRecord, write_braingrid_h5
+from neurodata.params import load_params
+
+
+def params(stage: str, **overrides) -> dict:
+    """The stage's section of params.yaml with *overrides*, unchecked (the stage checks them)."""
+    return {**load_params(stage), **overrides}
 
 W = 20
 N = W * W
@@ -82,10 +88,11 @@ def built_data(tmp_path_factory: pytest.TempPathFactory, braingrid_h5: Path) -> 
 
     from neurodata.braingrid.stages import STAGES
 
-    data = tmp_path_factory.mktemp("data")
+    data = tmp_path_factory.mktemp("build") / "data"  # its own parent: the stages write metrics/ and plots/ there
+    data.mkdir()
     shutil.copy(braingrid_h5, data / "braingrid_simulation.h5")
-    STAGES["braingrid_spikes"]({"block_mib": 1}, data_dir=data)
-    STAGES["braingrid_bursts"]({}, data_dir=data)
-    STAGES["burst_windows"]({"windows": [5, 10, 50]}, data_dir=data)
-    STAGES["braingrid_baselines"]({}, data_dir=data)
+    STAGES["braingrid_spikes"](params("braingrid_spikes", block_mib=1), data_dir=data)
+    STAGES["braingrid_bursts"](params("braingrid_bursts"), data_dir=data)
+    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50]), data_dir=data)
+    STAGES["braingrid_baselines"](params("braingrid_baselines"), data_dir=data)
     return data

@@ -13,9 +13,14 @@ def test_fit_threshold_golden():
     assert (thr, sign) == (6.5, 1)
     thr, sign = fit_threshold(np.array([1, 2, 3, 10, 11, 12]), np.array([0, 0, 0, 1, 1, 1]))
     assert (thr, sign) == (6.5, -1)
-    # ties cannot be split: the best cut keeps equal values together
+    # ties cannot be split: every cut between distinct values (0.5, 1.5, 2.5) is right on 2 of
+    # 4 samples either way; the first cut with the "<= -> 1" rule wins the tie
     thr, sign = fit_threshold(np.array([1, 1, 2, 2]), np.array([1, 0, 1, 0]))
-    assert sign in (1, -1) and thr in (0.5, 1.5, 2.5)
+    assert (thr, sign) == (0.5, 1)
+    # a cut inside the tied 1s would be right on 4 of 5; the best cut between distinct values is
+    # after them (right on 3 of 5: 1, 1 -> 1 and 3 -> 0; the 0 among the 1s and the 1 at 3 wrong)
+    thr, sign = fit_threshold(np.array([1, 1, 1, 3, 3]), np.array([1, 1, 0, 0, 1]))
+    assert (thr, sign) == (2.0, 1)
 
 
 def _node(w: int, n: int, rng: np.random.Generator) -> xr.Dataset:

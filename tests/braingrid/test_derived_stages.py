@@ -15,6 +15,12 @@ from neurodata import ArtifactNotBuilt, ParamError, SchemaViolation
 from neurodata.braingrid import baseline_report
 from neurodata.braingrid.stages import STAGES
 from neurodata.store import open_artifact
+from neurodata.params import load_params
+
+
+def params(stage: str, **overrides) -> dict:
+    """The stage's section of params.yaml with *overrides*, unchecked (the stage checks them)."""
+    return {**load_params(stage), **overrides}
 
 
 def test_artifacts_and_exports(built_data, raster_truth):
@@ -55,7 +61,7 @@ def test_catalog_reads(built_data):
 def test_deterministic_windows(built_data, tmp_path):
     shutil.copytree(built_data / "braingrid_spikes.zarr", tmp_path / "braingrid_spikes.zarr")
     shutil.copytree(built_data / "braingrid_bursts.zarr", tmp_path / "braingrid_bursts.zarr")
-    STAGES["burst_windows"]({"windows": [5, 10, 50], "export_csv": False}, data_dir=tmp_path)
+    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50], export_csv=False), data_dir=tmp_path)
     a = open_artifact("burst_windows", data_dir=built_data)["window_5"].to_dataset().load()
     b = open_artifact("burst_windows", data_dir=tmp_path)["window_5"].to_dataset().load()
     for var in ("temporal", "x", "label", "split"):
@@ -85,7 +91,7 @@ def test_bad_hdf5_is_rejected_and_nothing_written(braingrid_h5, tmp_path, mutate
     with h5py.File(path, "a") as f:
         mutate(f)
     with pytest.raises(SchemaViolation, match=match):
-        STAGES["braingrid_spikes"]({}, data_dir=tmp_path)
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=tmp_path)
     assert _nothing_written(tmp_path)
 
 
@@ -94,17 +100,17 @@ def test_truncated_hdf5(braingrid_h5, tmp_path):
     with path.open("r+b") as fh:
         fh.truncate(path.stat().st_size // 2)
     with pytest.raises(SchemaViolation, match=r"braingrid_simulation.h5.*(truncated|could not be read)"):
-        STAGES["braingrid_spikes"]({}, data_dir=tmp_path)
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=tmp_path)
     assert _nothing_written(tmp_path)
 
 
 def test_missing_inputs_and_bad_params(tmp_path):
     with pytest.raises(ArtifactNotBuilt, match="braingrid_simulation.h5; run `neurodata run braingrid_simulation`"):
-        STAGES["braingrid_spikes"]({}, data_dir=tmp_path)
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=tmp_path)
     with pytest.raises(ArtifactNotBuilt, match="needs artifact 'braingrid_spikes'"):
-        STAGES["braingrid_bursts"]({}, data_dir=tmp_path)
+        STAGES["braingrid_bursts"](params("braingrid_bursts"), data_dir=tmp_path)
     with pytest.raises(ParamError, match="'detectors' parameter of stage braingrid_bursts"):
-        STAGES["braingrid_bursts"]({"detectors": ["peaks"]}, data_dir=tmp_path)
+        STAGES["braingrid_bursts"](params("braingrid_bursts", detectors=["peaks"]), data_dir=tmp_path)
     with pytest.raises(ArtifactNotBuilt):
         baseline_report(tmp_path)
 
@@ -112,7 +118,7 @@ def test_missing_inputs_and_bad_params(tmp_path):
 def test_no_bursts_found_writes_nothing(built_data, tmp_path):
     shutil.copytree(built_data / "braingrid_spikes.zarr", tmp_path / "braingrid_spikes.zarr")
     with pytest.raises(ValueError, match="No bursts found"):
-        STAGES["braingrid_bursts"]({"scale_to_n": False, "detectors": ["avalanche"]}, data_dir=tmp_path)
+        STAGES["braingrid_bursts"](params("braingrid_bursts", scale_to_n=False, detectors=["avalanche"]), data_dir=tmp_path)
     assert not (tmp_path / "braingrid_bursts.zarr").exists()
     assert not (tmp_path / "braingrid_allBurst.csv").exists()
 
@@ -121,14 +127,72 @@ def test_plots(built_data, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from neurodata.braingrid.plots import PLOTS
+    from neurodata.braingrid.plots import (
+        PLOTS,
+        bursts_raster_figure,
+        bursts_stats_figure,
+        windows_examples_figure,
+        windows_widths_figure,
+    )
 
-    paths = PLOTS["braingrid_bursts"](open_artifact("braingrid_bursts", data_dir=built_data), tmp_path)
-    paths += PLOTS["burst_windows"](open_artifact("burst_windows", data_dir=built_data), tmp_path)
+    bursts = open_artifact("braingrid_bursts", data_dir=built_data)
+    spikes = open_artifact("braingrid_spikes", data_dir=built_data)
+    tree = open_artifact("burst_windows", data_dir=built_data)
+
+    raster = bursts_raster_figure(bursts, spikes, span_s=30.0).axes[0]
+    assert (raster.get_xlabel(), raster.get_ylabel()) == ("time (s)", "neuron id (starters red)")
+    assert len(raster.lines) == 2  # non-starters and starters
+    in_view = int(((bursts["start_step"].values * 1e-4) <= raster.get_xlim()[1]).sum())  # bursts drawn from the first on
+    assert len(raster.patches) == in_view > 0  # one shaded span per burst of either detector in view
+    assert sorted(t.get_text() for t in raster.get_legend().get_texts()) == ["avalanche burst", "binned burst"]
+    assert bursts_raster_figure(bursts).axes[0].get_ylabel() == ""  # without the spike table: bursts only
+
+    stats = bursts_stats_figure(bursts).axes
+    assert [a.get_xlabel() for a in stats] == ["spikes per burst", "burst width (ms)",
+                                               "quiet gap: start - previous end (s)", "peak-to-peak interval (s)"]
+    assert [len(a.patches) for a in stats] == [60, 60, 60, 60]  # 30 bins per detector, both detectors
+
+    examples = windows_examples_figure(tree, n_examples=4)
+    assert len(examples.axes) == 2 * 3  # (temporal, spatial) per window size 5, 10, 50
+    assert [a.get_ylabel() for a in examples.axes[0::2]] == ["w = 5", "w = 10", "w = 50"]
+    assert len(examples.axes[0].lines) == 8  # 4 pre-burst and 4 non-burst windows
+
+    widths = windows_widths_figure(tree)
+    assert [a.get_title() for a in widths.axes[:3]] == ["w = 5", "w = 10", "w = 50"]
+    assert all(len(a.patches) == 60 for a in widths.axes)  # 30 bins per label
+
+    paths = PLOTS["braingrid_bursts"](bursts, tmp_path, braingrid_spikes=spikes)
+    paths += PLOTS["burst_windows"](tree, tmp_path)
     assert [p.name for p in paths] == [
         "braingrid_bursts_raster.png",
         "braingrid_bursts_stats.png",
         "burst_windows_examples.png",
         "burst_windows_widths.png",
     ]
-    assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+def test_metrics_and_plot_table_agree_with_the_artifacts(built_data, raster_truth):
+    import json
+
+    metrics = built_data.parent / "metrics"
+    bursts = open_artifact("braingrid_bursts", data_dir=built_data)
+    got = json.loads((metrics / "braingrid_bursts.json").read_text())
+    n = raster_truth["burst_onsets"].size
+    assert got["avalanche"]["n_bursts"] == int(bursts.attrs["n_bursts_avalanche"]) == n
+    width_ms = bursts["width_steps"].values[bursts["detector"].values.astype(object) == "avalanche"] * 0.1
+    assert got["avalanche"]["median_width_ms"] == pytest.approx(float(np.median(width_ms)), rel=1e-6)
+    sizes = pd.read_csv(built_data.parent / "plots" / "braingrid_burst_sizes.csv")
+    assert int(sizes["n_avalanche"].sum()) == n and int(sizes["n_binned"].sum()) == int(bursts.attrs["n_bursts_binned"])
+    assert (sizes["size_lo"] < sizes["size_hi"]).all()
+    spikes = json.loads((metrics / "braingrid_spikes.json").read_text())
+    assert spikes["n_spikes"] == open_artifact("braingrid_spikes", data_dir=built_data).sizes["spike"]
+    windows = json.loads((metrics / "burst_windows.json").read_text())
+    tree = open_artifact("burst_windows", data_dir=built_data)
+    for w in (5, 10, 50):
+        node = windows[f"window_{w}"]
+        assert node["n_samples"] == tree[f"window_{w}"].sizes["sample"] == 2 * node["n_pre_burst"]
+        assert node["n_train"] + node["n_val"] + node["n_test"] == node["n_samples"]
+    baselines = json.loads((metrics / "braingrid_baselines.json").read_text())
+    acc = open_artifact("braingrid_baselines", data_dir=built_data)["test_accuracy"]
+    assert baselines["window_5"]["temporal_threshold"]["test"] == pytest.approx(
+        float(acc.sel(window=5, kind="temporal", model="threshold")))

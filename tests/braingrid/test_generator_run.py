@@ -19,16 +19,25 @@ from neurodata.braingrid import (
     write_braingrid_h5,
 )
 from neurodata.braingrid._checklist import ITEM7_BOUNDS, check_failures
-from neurodata.braingrid.stages_simulation import SIM_STAGES, simulate
+from neurodata.braingrid.stages_simulation import simulate
+from neurodata.params import load_params
 
-TINY = {"width": 20, "schedule": "pregrowth", "epoch_s": 10, "simulated_epochs": 3, "analytic_epochs": 110, "seed": 1}
+
+def params(stage: str, **overrides) -> dict:
+    """The stage's section of params.yaml with *overrides*, unchecked (the stage checks them)."""
+    return {**load_params(stage), **overrides}
+
+
+TINY = params("braingrid_simulation", width=20, schedule="pregrowth", epoch_s=10, simulated_epochs=3, analytic_epochs=110,
+              seed=1, min_bursts=1)
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("data")
+    data_dir = tmp_path_factory.mktemp("run") / "data"  # its own parent: the stages write metrics/ there
+    data_dir.mkdir()
     paths = simulate(TINY, data_dir=data_dir)
-    return data_dir, paths
+    return data_dir, [p for p in paths if p.suffix in (".h5", ".zarr")]
 
 
 def test_accelerated_schedule_grows_silent_neurons_by_the_closed_form():
@@ -173,8 +182,8 @@ def test_the_originals_meanisi_from_the_file_gives_the_bursts_of_braingrid_burst
     T, C = np.unique(steps, return_counts=True)
     mean_isi = n_steps / C.sum()
     reference = matlab_avalanche_bursts(T, C, mean_isi, burst_min=400)
-    STAGES["braingrid_spikes"]({}, data_dir=data_dir)
-    STAGES["braingrid_bursts"]({"detectors": ["avalanche"]}, data_dir=data_dir)
+    STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=data_dir)
+    STAGES["braingrid_bursts"](params("braingrid_bursts", detectors=["avalanche"]), data_dir=data_dir)
     ds = xr.open_zarr(data_dir / "braingrid_bursts.zarr")
     assert ds.attrs["avalanche_mean_isi_steps"] == pytest.approx(mean_isi, rel=1e-12)
     got = list(zip(*(ds[k].values.tolist() for k in ("start_step", "end_step", "n_spikes", "ibi_gap_steps")), strict=True))
@@ -203,7 +212,7 @@ def test_stage_summary_is_labelled_and_matches_the_file(tiny_run):
     assert ds.sizes == {"epoch": 114, "neuron": 400}
     for name in [*ds.data_vars, *ds.coords]:
         assert "long_name" in ds[name].attrs, name
-    assert ds["radius"].attrs["units"] == "grid units" and ds["rate"].attrs["units"] == "Hz"
+    assert ds["radius"].attrs["units"] == "grid_unit" and ds["rate"].attrs["units"] == "Hz"
     with h5py.File(h5, "r") as f:
         np.testing.assert_array_equal(ds["radius"].values, f["radiiHistory"][:])
         np.testing.assert_array_equal(ds["x"].values, f["xloc"][:])
@@ -232,7 +241,9 @@ def test_stage_without_bursts_fails_loudly_and_writes_nothing(tmp_path):
 
 
 def test_stage_is_registered():
-    assert SIM_STAGES == {"braingrid_simulation": simulate}
+    from neurodata._registry import stages
+
+    assert stages()["braingrid_simulation"] is simulate
 
 
 def test_simulated_file_round_trips_through_the_writer(tmp_path):

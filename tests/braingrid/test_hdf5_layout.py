@@ -124,7 +124,7 @@ def test_record_rejects_unsorted_or_out_of_range_spikes():
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    import neurodata.braingrid._hdf5_layout as lay
+    import neurodata.braingrid.hdf5 as lay
 
     def boom(*a, **k):
         raise RuntimeError("disk full")

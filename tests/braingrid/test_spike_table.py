@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neurodata import SchemaViolation
 from neurodata.braingrid import spike_table, spike_table_arrays
 
 
@@ -125,8 +126,8 @@ def test_bad_columns_are_named(tmp_path, matrix, match):
 @pytest.mark.parametrize(
     ("overrides", "error", "match"),
     [
-        ({"xloc": None}, KeyError, r"missing HDF5 key\(s\) \['xloc'\]"),
-        ({"spikesProbedNeurons": np.ones((2, 2), dtype="<i4")}, TypeError, r"'spikesProbedNeurons' has dtype int32; expected uint64"),
+        ({"xloc": None}, SchemaViolation, r"missing HDF5 key\(s\) \['xloc'\]"),
+        ({"spikesProbedNeurons": np.ones((2, 2), dtype="<i4")}, SchemaViolation, r"'spikesProbedNeurons' has dtype int32; expected uint64"),
         ({"spikesProbedNeurons": np.ones(4, dtype="<u8")}, ValueError, r"'spikesProbedNeurons' has shape \(4,\); expected a 2-D array"),
         ({"probedNeurons": np.arange(3, dtype="<i4")}, ValueError, r"'probedNeurons' has length 3 but 'spikesProbedNeurons' has 2 columns"),
         ({"neuronTypes": np.array([2, 3], dtype="<i4")}, ValueError, r"'neuronTypes' holds \[3\]"),
@@ -156,7 +157,7 @@ def test_missing_dt_attribute(tmp_path):
     path = write_matrix(tmp_path / "noattr.h5", np.array([[1, 2]]))
     with h5py.File(path, "a") as f:
         del f["spikesProbedNeurons"].attrs["attrPNUint"]
-    with h5py.File(path) as f, pytest.raises(KeyError, match="lacks its attribute 'attrPNUint'"):
+    with h5py.File(path) as f, pytest.raises(SchemaViolation, match="lacks its attribute 'attrPNUint'"):
         spike_table(f)
 
 
@@ -256,7 +257,7 @@ def test_partial_probes_bad_columns_are_named(tmp_path, matrix, match):
 def test_raw_and_hdf5_reads_agree(tmp_path):
     """A contiguous matrix is read straight from the file; a chunked, compressed one through
     HDF5 (and in column blocks): the tables are identical."""
-    from neurodata.braingrid._spike_table import _raw_offset
+    from neurodata.braingrid._spike_reader import raw_offset as _raw_offset
 
     rng = np.random.default_rng(3)
     matrix = np.zeros((300, 40), dtype=np.uint64)
