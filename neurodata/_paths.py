@@ -40,8 +40,13 @@ def project_root(start: str | Path | None = None, *, required: bool = True) -> P
 
 
 def catalog_root(catalog_dir: str | None) -> Path:
-    """The registry a catalog folder belongs to (``{CATALOG_DIR}``: a path or ``file://`` URL);
-    without one, this registry."""
+    """The registry a catalog folder belongs to; without one, this registry.
+
+    Parameters
+    ----------
+    catalog_dir : str or None
+        The catalog's folder as intake passes it (``{CATALOG_DIR}``): a path or a ``file://`` URL.
+    """
     from urllib.parse import urlparse
 
     if not catalog_dir:

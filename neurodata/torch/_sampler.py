@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import numpy as np
 from torch.utils.data import Sampler
 
 from .._exceptions import ParamError
+from ..seeds import rng
 from ._dataset import ArtifactDataset
 
 __all__ = ["BlockShuffleSampler"]
@@ -51,7 +53,8 @@ class BlockShuffleSampler(Sampler[int]):
                    f"Got {blocks_per_group!r} instead.")
             raise ParamError(msg)
         self.blocks_per_group = int(blocks_per_group)
-        self._rng = np.random.default_rng(seed)
+        # no seed: a fresh one from the OS, as torch's own RandomSampler does without a generator
+        self._rng = rng(secrets.randbits(63) if seed is None else seed)
         block_of = np.asarray(dataset.block_of)
         order = np.argsort(block_of, kind="stable")
         blocks, starts = np.unique(block_of[order], return_index=True)

@@ -82,13 +82,13 @@ def window_node(window: int) -> xr.Dataset:
         },
         coords={"sample": ("sample", np.arange(N_SAMPLES), _long("sample")),
                 "position": ("position", np.arange(window, dtype=np.int32), _long("position"))},
-        attrs={"window": window, "gap_spikes": 20},
+        attrs={"window": window, "gap_spikes": 20, "n_onsets_used": 15, "n_dropped_early": 0},
     )
 
 
 def burst_windows() -> xr.DataTree:
     root = xr.Dataset(attrs={"gap_spikes": 20, "windows": "5,10", "split_seed": 0, "split_fractions": "0.34,0.33,0.33", "n_onsets_used": 15,
-                             "detector": "avalanche"})
+                             "min_gap_steps": 2000, "detector": "avalanche"})
     return xr.DataTree.from_dict({"/": root, "window_5": window_node(5), "window_10": window_node(10)})
 
 
