@@ -116,3 +116,15 @@ def test_every_profile_overrides_only_what_params_yaml_has():
     root = Path(__file__).resolve().parent.parent
     for profile in (root / "profiles").glob("*.yaml"):
         assert profile_overrides(profile.stem, root)
+
+
+def test_plot_passes_the_other_artifacts_a_figure_asks_for(built, tmp_path):
+    """A plot function's keyword-only parameter named after an artifact gets it, opened, when built."""
+    from neurodata.cli.plot import _inputs
+
+    def figure(obj, out_dir, *, adex_we_sweep=None, adex_rate_match=None, span_s=1.0):
+        return []
+
+    got = _inputs(figure, built)
+    assert sorted(got) == ["adex_we_sweep"]   # adex_rate_match is not built; span_s is no artifact
+    assert got["adex_we_sweep"].sizes["we"] == len(SWEEP["we"])

@@ -18,6 +18,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _inputs(plot, folder: Path) -> dict:
+    """The other artifacts a plot function asks for: its keyword-only parameters named after an
+    artifact (``braingrid_spikes=``), opened when built; a figure that needs one that is not
+    built is left out by the plot function."""
+    import inspect
+
+    from ..store import is_built, known_artifacts, open_artifact
+
+    names = [p.name for p in inspect.signature(plot).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    return {n: open_artifact(n, data_dir=folder) for n in names if n in known_artifacts() and is_built(n, folder)}
+
+
 def run(args: argparse.Namespace) -> int:
     from ..catalog import entry_artifact, open_catalog
     from ..store import open_artifact
@@ -31,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         msg = f"No figures for {args.entry!r}. Entries with figures: {sorted(plots)}."
         raise UnknownName(msg)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    obj = open_artifact(artifact, data_dir=data_dir(args))
-    for path in plots[artifact](obj, args.out_dir):
+    folder = data_dir(args)
+    obj = open_artifact(artifact, data_dir=folder)
+    for path in plots[artifact](obj, args.out_dir, **_inputs(plots[artifact], folder)):
         print(f"wrote {path}")
     return 0
