@@ -7,9 +7,11 @@ one core; see docs/braingrid.md for the measured run) are ``profile`` tests (not
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import xarray as xr
 import yaml
 
 from neurodata.braingrid import checklist_h5
@@ -28,10 +30,15 @@ def profile_params(profile: str) -> dict:
 
 
 def build_and_check(profile: str, data_dir: Path) -> dict:
+    """Build *profile*'s BrainGrid file into *data_dir* (unless it holds one already: a folder the
+    profile was built in, see :func:`profile_folder`), check it, and derive the windows from it."""
     params = profile_params(profile)
     sim = params["braingrid_simulation"]
     assert sim.get("mean_isi_steps") is None and params["braingrid_bursts"].get("mean_isi_steps") is None
-    STAGES["braingrid_simulation"](sim, data_dir=data_dir)
+    if not (data_dir / "braingrid_simulation.h5").is_file():
+        STAGES["braingrid_simulation"](sim, data_dir=data_dir)
+    built = json.loads(xr.open_zarr(data_dir / "braingrid_simulation.zarr").attrs["stage_params"])
+    assert built == json.loads(json.dumps(sim)), f"{data_dir} was built with other params than profile {profile}'s"
     report = checklist_h5(data_dir / "braingrid_simulation.h5", min_bursts=sim["min_bursts"])
     for stage in ("braingrid_spikes", "braingrid_bursts", "burst_windows"):
         STAGES[stage](params[stage], data_dir=data_dir)
@@ -55,6 +62,16 @@ ORIGINAL_REGIME = {
 }
 
 
+def profile_folder(profile: str, tmp_path: Path) -> Path:
+    """``$NEURODATA_<PROFILE>_DATA`` (e.g. ``NEURODATA_SEED_DATA``): a scratch folder where
+    ``braingrid_simulation`` ran with the profile's params (hours at seed scale), checked and
+    derived from there; otherwise a fresh build in *tmp_path*."""
+    import os
+
+    folder = os.environ.get(f"NEURODATA_{profile.upper()}_DATA")
+    return Path(folder) if folder else tmp_path
+
+
 @pytest.mark.slow
 @pytest.mark.profile
 @pytest.mark.parametrize("profile", ["default", "seed"])
@@ -62,16 +79,17 @@ def test_profile_file_passes_items_1_to_7_with_enough_bursts_for_the_windows(pro
     import numpy as np
     import xarray as xr
 
-    report = build_and_check(profile, tmp_path)
+    folder = profile_folder(profile, tmp_path)
+    report = build_and_check(profile, folder)
     assert report["failures"] == []
     assert report["n_bursts"] >= 100
-    tree = xr.open_datatree(tmp_path / "burst_windows.zarr", engine="zarr")
+    tree = xr.open_datatree(folder / "burst_windows.zarr", engine="zarr")
     assert tree.attrs["n_onsets_used"] >= 100
     if profile == "seed":  # the original's regime, with the original's meanISI rule
         assert 1.0 < report["mean_isi_steps"] <= 2.0  # an avalanche = a run of occupied steps, as there
         for key, (lo, hi) in ORIGINAL_REGIME.items():
             assert lo <= report[key] <= hi, key
-        summary = xr.open_zarr(tmp_path / "braingrid_simulation.zarr")
+        summary = xr.open_zarr(folder / "braingrid_simulation.zarr")
         coupled = np.flatnonzero(summary["coupled"].values)
         late = summary["rate"].values[coupled[coupled.size // 2 :]][:, ~summary["starter"].values]
         assert 0.7 <= late.mean() <= 1.3  # the growth's target rate, 1 Hz +- 30 %, once bursting settles
