@@ -37,7 +37,7 @@ data: env
 	dvc repro
 
 test: env
-	pytest -q
+	pytest -q -n auto
 
 benchmarks: env
 	for b in benchmarks/*.py; do echo "== $$b"; python $$b || exit 1; done
