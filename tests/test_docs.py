@@ -62,6 +62,8 @@ def test_the_code_blocks_run_as_written(doc, tiny_checkout, tmp_path):
 
     checkout = tmp_path / "checkout"
     shutil.copytree(tiny_checkout, checkout, symlinks=True)
+    # the reader's checkout has its build committed (a version): the tiny experiment's params and lock
+    subprocess.run(["git", "commit", "-qam", "the tiny build"], cwd=checkout, env=tool_env(), check=True)
     (tmp_path / "blocks.json").write_text(json.dumps(blocks(doc)))
     (tmp_path / "driver.py").write_text(DRIVER)
     result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "blocks.json")], cwd=checkout,
