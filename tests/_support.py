@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,6 +32,43 @@ def tool_env(**extra: str) -> dict[str, str]:
            "GIT_COMMITTER_EMAIL": "t@t", **extra}  # fmt: skip
     env.pop("NEURODATA_DATA_DIR", None)
     return env
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dask_cluster(n_workers: int = 2):
+    """``dask scheduler`` and *n_workers* ``dask worker`` processes on 127.0.0.1 (no nannies, so a
+    worker's PID is the worker; no dashboards); yields (address, worker processes), stops them after."""
+    bin_dir = Path(sys.executable).parent
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": tool_env()}
+    scheduler = subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], **common)
+    workers = [subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                                 "--no-nanny", "--no-dashboard", "--name", f"worker-{i}"], **common)
+               for i in range(n_workers)]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(n_workers, timeout=120)
+        yield address, workers
+    finally:
+        for proc in [*workers, scheduler]:
+            proc.terminate()
+        for proc in [*workers, scheduler]:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def run_tool(cmd: list[str], cwd: Path, env: dict[str, str], *, ok: bool = True):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _support import REPO, tool_env
+from _support import REPO, dask_cluster, tool_env
 
 import neurodata
 from neurodata._manifest import read_manifest
@@ -24,34 +23,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 BIN = Path(sys.executable).parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    """(scheduler address, the two worker processes): no nannies, so a worker's PID is the worker."""
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": tool_env()}
-    scheduler = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                  "--no-dashboard"], **common)
-    workers = [subprocess.Popen([str(BIN / "dask"), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
-                                 "--no-nanny", "--no-dashboard", "--name", f"worker-{i}"], **common) for i in range(2)]
-    from distributed import Client
-
-    with Client(address, timeout=120) as client:
-        client.wait_for_workers(2, timeout=120)
-    yield address, workers
-    for proc in [*workers, scheduler]:
-        proc.terminate()
-    for proc in [*workers, scheduler]:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """(scheduler address, the two worker processes)."""
+    with dask_cluster(2) as running:
+        yield running
 
 
 def build(stage: str, params: dict, data_dir: Path, scheduler: str, tmp_path: Path) -> subprocess.Popen:

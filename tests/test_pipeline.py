@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _support import build_tiny_checkout, run_tool, tool_env
+from _support import build_tiny_checkout, dask_cluster, run_tool, tool_env
 
 import neurodata
 
@@ -38,8 +38,10 @@ def test_dvc_repro_of_the_whole_pipeline_on_the_tiny_profile(tiny_checkout):
 
 @pytest.mark.slow
 def test_a_local_cluster_build_has_the_same_dvc_hashes_as_an_in_process_build(tiny_checkout, tmp_path):
-    """Bit-reproducible: no clock, no commit, no scheduler in the bytes; every output's DVC hash agrees."""
-    again = build_tiny_checkout(tmp_path / "checkout", "local")
+    """Bit-reproducible: no clock, no commit, no scheduler in the bytes; every output's DVC hash agrees.
+    The cluster (a scheduler and two workers on 127.0.0.1) serves every stage of the build."""
+    with dask_cluster(2) as (address, _):
+        again = build_tiny_checkout(tmp_path / "checkout", address)
     assert lock_outs(again) == lock_outs(tiny_checkout)
 
 
