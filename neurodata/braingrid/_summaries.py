@@ -45,7 +45,7 @@ def simulation_metrics(summary: xr.Dataset) -> dict[str, Any]:
 
 
 def spikes_metrics(spikes: xr.Dataset) -> dict[str, Any]:
-    """Size of the spike table and the network's mean rate [Hz].
+    """Size of the spike table and the networks' mean rate [Hz] (per neuron, over every culture).
 
     Parameters
     ----------
@@ -55,12 +55,15 @@ def spikes_metrics(spikes: xr.Dataset) -> dict[str, Any]:
     n_spikes = int(spikes.sizes["spike"])
     duration_s = int(spikes.attrs["n_steps"]) * float(spikes.attrs["dt_s"])
     n_neurons = int(spikes.attrs["n_neurons"])
+    n_cultures = int(spikes.attrs.get("n_cultures", 1))
+    probed_s = duration_s * max(int(spikes.attrs["n_probed"]), 1) * n_cultures
     return {
         "n_spikes": n_spikes,
+        "n_cultures": n_cultures,
         "n_neurons": n_neurons,
         "n_probed": int(spikes.attrs["n_probed"]),
         "duration_s": duration_s,
-        "mean_rate_Hz": n_spikes / (duration_s * max(int(spikes.attrs["n_probed"]), 1)) if duration_s else float("nan"),
+        "mean_rate_Hz": n_spikes / probed_s if duration_s else float("nan"),
     }
 
 

@@ -110,8 +110,8 @@ def _culture_files(data_dir: Path) -> list[tuple[int, Path, str | None]]:
     foreign = data_dir / FOREIGN_H5
     if foreign.is_file():
         return [(0, foreign, None)]
-    msg = (f"Stage braingrid_spikes needs the generator's {data_dir / H5_DIR} (or a BrainGrid run's file "
-           f"{foreign}); run `neurodata run braingrid_simulation` (or `dvc repro`) first.")
+    msg = (f"Stage braingrid_spikes needs the generator's folder {data_dir / H5_DIR} with its summary, or a BrainGrid "
+           f"run's file {foreign}; run `neurodata run braingrid_simulation` (or `dvc repro`) first.")
     raise ArtifactNotBuilt(msg)
 
 

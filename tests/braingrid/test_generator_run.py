@@ -287,3 +287,41 @@ def test_same_seed_gives_a_byte_identical_file(tmp_path):
     a = write_braingrid_h5(tmp_path / "a.h5", simulate_growth_network(10, **kw).to_record({"seed": 2}))
     b = write_braingrid_h5(tmp_path / "b.h5", simulate_growth_network(10, **kw).to_record({"seed": 2}))
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_spike_table_of_the_ensemble_holds_each_cultures_file(tiny_run):
+    from neurodata import open_artifact
+    from neurodata.braingrid.stages import STAGES
+
+    data_dir, _ = tiny_run
+    STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=data_dir)
+    spikes = open_artifact("braingrid_spikes", data_dir=data_dir)
+    culture = spikes["culture"].values
+    assert spikes.attrs["n_cultures"] == 2 and spikes.attrs["source"] == H5_DIR
+    for c in (0, 1):
+        with h5py.File(data_dir / culture_h5(c), "r") as f:
+            matrix = f["spikesProbedNeurons"][:]
+        steps = np.sort(matrix[matrix > 0])
+        mine = spikes["time_step"].values[culture == c]
+        np.testing.assert_array_equal(mine, steps)  # sorted within the culture, every spike of its file
+    assert (np.diff(culture) >= 0).all() and set(culture.tolist()) == {0, 1}
+
+
+def test_a_damaged_or_missing_culture_file_is_refused(tiny_run, tmp_path):
+    import shutil
+
+    from neurodata import ArtifactCorrupt, ArtifactNotBuilt
+    from neurodata.braingrid.stages import STAGES
+
+    data_dir, _ = tiny_run
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir / H5_DIR, copy / H5_DIR)
+    shutil.copytree(data_dir / "braingrid_simulation.zarr", copy / "braingrid_simulation.zarr")
+    with (copy / culture_h5(1)).open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ArtifactCorrupt, match=r"culture_001\.h5: SHA-256 .* differs from"):
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=copy)
+    (copy / culture_h5(1)).unlink()
+    with pytest.raises(ArtifactNotBuilt, match=r"culture_001\.h5 is missing, though braingrid_simulation lists it"):
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=copy)
+    assert not (copy / "braingrid_spikes.zarr").exists()
