@@ -113,6 +113,13 @@ def culture_folds(cultures: np.ndarray, max_folds: int = MAX_FOLDS) -> list[np.n
     """The held-out cultures of each fold: the cultures in ascending order, dealt round-robin
     into ``min(n_cultures, max_folds)`` folds.
 
+    Parameters
+    ----------
+    cultures : ndarray of shape (n_samples,)
+        Culture of each sample.
+    max_folds : int, default 5
+        Most folds.
+
     Examples
     --------
     >>> [f.tolist() for f in culture_folds(np.array([3, 0, 1, 3, 2, 4, 5, 6]), max_folds=3)]
