@@ -195,5 +195,8 @@ def test_metrics_and_plot_table_agree_with_the_artifacts(built_data, raster_trut
         assert node["n_train"] + node["n_val"] + node["n_test"] == node["n_samples"]
     baselines = json.loads((metrics / "braingrid_baselines.json").read_text())
     acc = open_artifact("braingrid_baselines", data_dir=built_data)["test_accuracy"]
-    assert baselines["window_5"]["temporal_threshold"]["test"] == pytest.approx(
+    assert baselines["window_5/temporal/threshold/test"] == pytest.approx(
         float(acc.sel(window=5, kind="temporal", model="threshold")))
+    assert baselines["n_cultures"] == 1.0  # one BrainGrid file: no interval across cultures
+    assert all(v is None or isinstance(v, float) for v in baselines.values())  # NaN (no interval) is written as null
+    assert baselines["window_5/temporal/threshold/cv_ci_low"] is None
