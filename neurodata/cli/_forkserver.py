@@ -168,6 +168,9 @@ def run_in_server(argv: Sequence[str]) -> int | None:
     path = socket_path()
     if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
         return None  # a Unix socket cannot live there (NEURODATA_FORKSERVER_DIR is too deep)
+    folder = os.stat(path.parent)
+    if folder.st_uid != os.getuid() or folder.st_mode & 0o077:
+        return None  # a folder others can write to (or not ours): never hand our stdio to its socket
     sock = _connect(path) or _start_server(path)
     if sock is None:
         return None
@@ -178,7 +181,7 @@ def run_in_server(argv: Sequence[str]) -> int | None:
                    "umask": _umask()}
         try:
             _send(sock, request, fds=(0, 1, 2))
-            reply, _ = _recv(sock)
+            reply, _ = _recv(sock)  # sent by the child itself, once it leads its own process group
         except (OSError, ConnectionError):
             return None  # the server went away before forking: nothing ran
         pgid = int(reply["pid"])  # type: ignore[index]
@@ -191,8 +194,10 @@ def run_in_server(argv: Sequence[str]) -> int | None:
             signal.signal(signum, forward)
         try:
             status, _ = _recv(sock)
-        except (OSError, ConnectionError):
-            status = {"signal": signal.SIGKILL}  # the server died: so did the child (its group is killed)
+        except (OSError, ConnectionError):  # the server died, so nobody can report the child: stop it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            status = {"signal": signal.SIGKILL}
     if "signal" in status:  # type: ignore[operator]
         signum = int(status["signal"])  # type: ignore[index]
         if signum != signal.SIGKILL:
@@ -270,7 +275,10 @@ def serve(path_str: str) -> None:
                         os.killpg(pid, signal.SIGKILL)
             if listener in readable:
                 conn, _ = listener.accept()
-                _fork_child(conn, listener, children, (wake_r, wake_w))
+                try:
+                    _fork_child(conn, listener, children, (wake_r, wake_w))
+                except OSError:  # no fork (out of memory, process limit): the client runs the stage itself
+                    conn.close()
             if children:
                 last_active = time.monotonic()
             elif time.monotonic() - last_active > idle_s or not _still_published(path, inode):
@@ -318,10 +326,17 @@ def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int
             os.close(fd)
         conn.close()
         return
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in fds:
+            os.close(fd)
+        raise
     if pid == 0:  # the child: become the command the client would have run
         code = 1
         try:
+            os.setpgid(0, 0)  # its own group, so that the whole stage can be killed at once
+            _send(conn, {"pid": os.getpid()})
             listener.close()
             for other in children.values():
                 other.close()
@@ -340,12 +355,9 @@ def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int
     for fd in fds:
         os.close(fd)
     children[pid] = conn
-    with contextlib.suppress(OSError):
-        _send(conn, {"pid": pid})
 
 
 def _run_child(request: dict, fds: list[int]) -> int:
-    os.setpgid(0, 0)
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGCHLD, signal.SIGTERM, *_FORWARDED):
         signal.signal(signum, signal.SIG_DFL)
