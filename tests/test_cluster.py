@@ -64,6 +64,22 @@ def test_a_cluster_build_is_byte_identical_to_an_in_process_build(cluster, tmp_p
     assert digest(tmp_path / "cluster", stage) == digest(tmp_path / "inprocess", stage)
 
 
+def test_a_two_culture_braingrid_ensemble_on_the_cluster_is_byte_identical(cluster, tmp_path):
+    """One dask task per culture: the culture files and the summary do not depend on where they ran."""
+    from neurodata.braingrid.stages_simulation import H5_DIR, culture_file
+
+    address, _ = cluster
+    params = tiny("braingrid_simulation")
+    assert params["n_cultures"] == 2
+    built("braingrid_simulation", params, tmp_path / "cluster", address, tmp_path)
+    built("braingrid_simulation", params, tmp_path / "inprocess", "synchronous", tmp_path)
+    assert digest(tmp_path / "cluster", "braingrid_simulation") == digest(tmp_path / "inprocess", "braingrid_simulation")
+    files = sorted(p.name for p in (tmp_path / "cluster" / H5_DIR).iterdir())
+    assert files == [culture_file(0), culture_file(1)]
+    for name in files:
+        assert (tmp_path / "cluster" / H5_DIR / name).read_bytes() == (tmp_path / "inprocess" / H5_DIR / name).read_bytes()
+
+
 def test_a_worker_killed_mid_stage_costs_a_retry_not_the_artifact(cluster, tmp_path):
     address, workers = cluster
     params = {**tiny("adex_we_sweep"), "T": 4.0, "we": [0.0, 25.0, 50.0, 75.0, 100.0, 125.0, 150.0, 175.0]}

@@ -30,6 +30,7 @@ the mean ISI, or a single row with more than one spike.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ import xarray as xr
 from numba import njit
 
 from .._exceptions import ParamError, SchemaViolation
-from ._artifacts import bursts_dataset
+from ._artifacts import bursts_dataset, concat_cultures
 
 __all__ = [
     "DETECTORS",
@@ -48,6 +49,8 @@ __all__ = [
     "avalanche_bursts",
     "binned_bursts",
     "burst_table",
+    "culture_slices",
+    "ensemble_burst_table",
     "inter_burst_intervals",
     "spike_time_counts",
 ]
@@ -424,6 +427,83 @@ def burst_table(
     return bursts_dataset(data, names, burst_id, attrs)
 
 
+def culture_slices(culture: np.ndarray) -> list[tuple[int, slice]]:
+    """(culture, rows) of a table sorted by culture, in culture order.
+
+    Parameters
+    ----------
+    culture : ndarray of shape (n,), integer, non-decreasing
+        The table's ``culture`` coordinate.
+
+    Examples
+    --------
+    >>> culture_slices(np.array([0, 0, 2, 2, 2]))
+    [(0, slice(0, 2, None)), (2, slice(2, 5, None))]
+    """
+    culture = np.asarray(culture)
+    if culture.size and np.any(np.diff(culture) < 0):
+        msg = "The table must be sorted by culture (the spike table's order); got a culture coordinate that decreases."
+        raise ParamError(msg)
+    values, first = np.unique(culture, return_index=True)
+    bounds = np.r_[first, culture.size]
+    return [(int(v), slice(int(bounds[k]), int(bounds[k + 1]))) for k, v in enumerate(values)]
+
+
+#: Attrs of :func:`burst_table` that differ between cultures (each culture's file has its own meanISI).
+PER_CULTURE_ATTRS = ("avalanche_mean_isi_steps", "avalanche_n_avalanches")
+
+
+def ensemble_burst_table(time_step: np.ndarray, culture: np.ndarray, **kwargs: Any) -> xr.Dataset:
+    """:func:`burst_table` of every culture of a spike table, joined along ``burst``.
+
+    Each culture is detected on its own spikes, as the original analysis treats one file: the
+    avalanche detector's meanISI is the culture's steps / the culture's spikes.
+
+    Parameters
+    ----------
+    time_step : ndarray of shape (n_spikes,), integer
+        Spike time steps, sorted within each culture.
+    culture : ndarray of shape (n_spikes,), integer, non-decreasing
+        The culture of each spike.
+    **kwargs
+        :func:`burst_table`'s keywords (``n_neurons``, ``n_steps``, detectors, thresholds).
+
+    Returns
+    -------
+    xarray.Dataset
+        Rows ordered by culture, then as :func:`burst_table` (detector, then time); coordinate
+        ``culture``; ``burst_id`` counts within (culture, detector). Attrs as
+        :func:`burst_table`'s, with the burst counts summed and :data:`PER_CULTURE_ATTRS` as
+        lists, one value per culture.
+
+    Raises
+    ------
+    neurodata.SchemaViolation
+        A culture has no burst (the message names it).
+    """
+    time_step = np.asarray(time_step)
+    tables = []
+    for c, rows in culture_slices(culture):
+        try:
+            table = burst_table(time_step[rows], **kwargs)
+        except SchemaViolation as err:
+            msg = f"Culture {c}: {err}"
+            raise SchemaViolation(msg) from err
+        tables.append(table.assign_coords(culture=("burst", np.full(table.sizes["burst"], c, dtype=np.int64))))
+    if not tables:
+        msg = "No spikes: the spike table has no culture to detect bursts in."
+        raise SchemaViolation(msg)
+    attrs = dict(tables[0].attrs)
+    for key in attrs:
+        if key.startswith("n_bursts_"):
+            attrs[key] = int(sum(t.attrs[key] for t in tables))
+    for key in PER_CULTURE_ATTRS:
+        if key in attrs:
+            attrs[key] = [t.attrs[key] for t in tables]
+    attrs["n_cultures"] = len(tables)
+    return concat_cultures(tables, "burst", artifact="braingrid_bursts", attrs=attrs)
+
+
 ALLBURST_COLUMNS = ("ID", "StartRow", "EndRow", "StartT", "EndT", "Width", "TotalSpikes", "IBI")
 
 
@@ -432,7 +512,9 @@ def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFr
 
     Columns ``ID, StartRow, EndRow, StartT, EndT, Width, TotalSpikes, IBI``; rows are
     1-based (MATLAB) as in the original; no rows when *detector* found no burst or did not
-    run. Write with ``frame.to_csv(path, index=False)``.
+    run. A table with a ``culture`` coordinate (an ensemble) adds a last column ``Culture``:
+    ``ID``, rows and steps count within each culture's file. Write with
+    ``frame.to_csv(path, index=False)``.
 
     Parameters
     ----------
@@ -442,11 +524,12 @@ def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFr
         Whose bursts (``allBurst.csv`` holds the avalanche detector's).
     """
     sel = np.asarray(bursts["detector"].values).astype(object) == detector
+    columns = ALLBURST_COLUMNS + (("Culture",) if "culture" in bursts.coords else ())
     if not sel.any():  # the detector did not run (or found nothing): the layout, no rows
-        return pd.DataFrame({column: np.array([], dtype=np.int64) for column in ALLBURST_COLUMNS})
+        return pd.DataFrame({column: np.array([], dtype=np.int64) for column in columns})
     b = bursts.isel(burst=np.flatnonzero(sel)).load()
     row_offset = 1 if detector == "avalanche" else 0
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "ID": b["burst_id"].values,
             "StartRow": b["start_row"].values + row_offset,
@@ -458,3 +541,6 @@ def allburst_frame(bursts: xr.Dataset, detector: str = "avalanche") -> pd.DataFr
             "IBI": b["ibi_gap_steps"].values,
         }
     )
+    if "culture" in b.coords:
+        frame["Culture"] = b["culture"].values
+    return frame

@@ -40,6 +40,7 @@ __all__ = [
     "NeuronParams",
     "Neurons",
     "SynapseParams",
+    "culture_stream",
     "inhibitory_mask",
     "make_neurons",
     "simulate_growth_network",
@@ -47,8 +48,34 @@ __all__ = [
 ]
 
 # Child streams of the run's seed (neurodata.seeds.rng(seed, k)); their indices are part of the
-# calibrated profiles' outputs, so they never change.
+# calibrated profiles' outputs, so they never change. Culture c of an ensemble draws children
+# 3 c + k, so culture 0 is the single-culture run of the same seed.
 _STREAM_NEURONS, _STREAM_UNCOUPLED, _STREAM_COUPLED = 0, 1, 2
+_STREAMS_PER_CULTURE = 3
+
+
+def culture_stream(culture: int, stream: int) -> int:
+    """Child index of the run's ``SeedSequence`` that culture *culture* draws stream *stream* from.
+
+    Parameters
+    ----------
+    culture : int
+        The culture's index in the ensemble, >= 0.
+    stream : int
+        0 (neuron parameters), 1 (uncoupled epochs' noise) or 2 (coupled epochs' noise).
+
+    Examples
+    --------
+    >>> culture_stream(0, 2), culture_stream(1, 0), culture_stream(4, 1)
+    (2, 3, 13)
+    """
+    if not 0 <= stream < _STREAMS_PER_CULTURE:
+        msg = f"stream must be 0, 1 or 2. Got {stream!r} instead."
+        raise ValueError(msg)
+    if isinstance(culture, bool) or not isinstance(culture, int | np.integer) or culture < 0:
+        msg = f"culture must be an int >= 0. Got {culture!r} instead."
+        raise ValueError(msg)
+    return _STREAMS_PER_CULTURE * int(culture) + stream
 
 SCHEDULES = ("accelerated", "pregrowth")
 """Growth schedules of spec §4.2: (a) every epoch coupled; (b) uncoupled pre-onset epochs + coupled tail."""
@@ -326,6 +353,7 @@ def simulate_growth_network(
     simulated_epochs: int = 60,
     analytic_epochs: int = 80,
     seed: int = 0,
+    culture: int = 0,
     growth: GrowthParams | None = None,
     neuron_params: NeuronParams | None = None,
     synapse_params: SynapseParams | None = None,
@@ -369,6 +397,10 @@ def simulate_growth_network(
         draw the neuron parameters, the uncoupled epochs' noise and the coupled epochs' noise. The uncoupled
         epochs do not depend on *analytic_epochs*: a run with more of them extends one with
         fewer.
+    culture : int, default 0
+        The culture of an ensemble seeded with *seed*: its streams are children ``3 culture + k``
+        (:func:`culture_stream`) instead of ``k``, independent of every other culture's; culture 0
+        is the run above.
     growth : GrowthParams, optional
         Default: BrainGrid's, with ``rho = 1e-3 * 10 / epoch_s`` so that ``epoch_s * rho = 0.01``.
     neuron_params : NeuronParams, optional
@@ -404,7 +436,7 @@ def simulate_growth_network(
     growth = growth or GrowthParams(rho=0.01 / epoch_s)
     neuron_params = neuron_params or NeuronParams()
     synapse_params = synapse_params or SynapseParams()
-    neurons = make_neurons(width, rng(seed, _STREAM_NEURONS), neuron_params)
+    neurons = make_neurons(width, rng(seed, culture_stream(culture, _STREAM_NEURONS)), neuron_params)
     n = width * width
     steps_per_epoch = round(epoch_s / DT_S)
     state = _NetworkState(neurons, capacity=1 << 20)
@@ -434,7 +466,7 @@ def simulate_growth_network(
         starters, sub = _starter_subnetwork(neurons)
         sub_state = _NetworkState(sub, capacity=1 << 20)
         sub_counts = np.zeros((k0, starters.size), dtype=np.int64)
-        rng_uncoupled = rng(seed, _STREAM_UNCOUPLED)
+        rng_uncoupled = rng(seed, culture_stream(culture, _STREAM_UNCOUPLED))
         for k in range(1, k0 + 1):
             sub_steps: list[np.ndarray] = []
             sub_ids: list[np.ndarray] = []
@@ -450,7 +482,7 @@ def simulate_growth_network(
         state.v[starters] = sub_state.v
         state.refrac[starters] = sub_state.refrac
 
-    rng_run = rng(seed, _STREAM_COUPLED)
+    rng_run = rng(seed, culture_stream(culture, _STREAM_COUPLED))
     for k in range(k0 + 1, n_epochs + 1):
         start = (k - 1) * steps_per_epoch
         _simulate_span(state, neurons, table, synapse_params, rng_run, start, start + steps_per_epoch, epoch_counts,
@@ -461,6 +493,7 @@ def simulate_growth_network(
     intrinsic = epoch_counts[:k0].sum(axis=0) / (k0 * epoch_s) if k0 else np.zeros(n)
     settings = {"width": width, "schedule": schedule, "epoch_s": float(epoch_s),
                 "simulated_epochs": int(simulated_epochs), "analytic_epochs": int(k0), "seed": int(seed),
+                "culture": int(culture),
                 "rho": growth.rho}
     return GrowthSimulation(
         neurons=neurons, spike_steps=spike_steps, spike_neurons=spike_neurons, radii_history=radii,

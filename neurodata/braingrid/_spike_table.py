@@ -245,8 +245,9 @@ def spike_table(
     block_neurons: int | None = None,
     block_bytes: int = 4 * 2**20,
     source: str = "the BrainGrid file",
+    culture: int = 0,
 ) -> xr.Dataset:
-    """The spike table of a BrainGrid file as a labelled Dataset.
+    """The spike table of a BrainGrid file (one culture) as a labelled Dataset.
 
     Parameters
     ----------
@@ -258,14 +259,16 @@ def spike_table(
         Size of the block buffer [bytes].
     source : str
         Name of the input for error messages.
+    culture : int, default 0
+        The file's culture (coordinate ``culture`` of every spike).
 
     Returns
     -------
     xarray.Dataset
-        Dim ``spike`` (sorted by time step, then neuron): ``time_step`` (uint64, steps),
+        Dim ``spike`` (sorted by time step, then neuron; coordinate ``culture``): ``time_step`` (uint64, steps),
         ``neuron`` (int32), ``x``, ``y`` (int16, grid units). Dim ``cell`` (all neurons):
         ``cell_x``, ``cell_y``, ``cell_type`` (1 INH, 2 EXC), ``starter`` (bool).
         Attrs: ``dt_s``, ``n_steps``, ``n_neurons``, ``n_probed``, ``grid_width``.
     """
     arrays, layout = spike_table_arrays(h5, block_neurons=block_neurons, block_bytes=block_bytes, source=source)
-    return spikes_dataset(arrays, layout)
+    return spikes_dataset(arrays, layout, culture)

@@ -20,7 +20,8 @@ def _stat(fn: Any, x: np.ndarray) -> float:
 
 
 def simulation_metrics(summary: xr.Dataset) -> dict[str, Any]:
-    """The generator's burst check (``burst_check_*`` attrs) and its network.
+    """The generator's burst check (``burst_check_*`` attrs: the ensemble's) and its networks
+    (synapses, rate and radius averaged over cultures).
 
     Parameters
     ----------
@@ -29,18 +30,22 @@ def simulation_metrics(summary: xr.Dataset) -> dict[str, Any]:
     """
     check = {k.removeprefix("burst_check_"): v for k, v in summary.attrs.items() if k.startswith("burst_check_")}
     coupled = summary["coupled"].values
+    n_bursts = summary["n_bursts"].values
     return {
         "burst_check": {k: int(v) if isinstance(v, int | np.integer) else float(v) for k, v in check.items()},
+        "n_cultures": int(summary.sizes["culture"]),
+        "n_bursts_min_culture": int(n_bursts.min()),
+        "n_bursts_max_culture": int(n_bursts.max()),
         "n_neurons": int(summary.sizes["neuron"]),
         "n_epochs": int(summary.sizes["epoch"] - 1),
-        "n_synapses_final": int(summary["n_synapses"].values[-1]),
-        "mean_rate_coupled_Hz": _stat(np.mean, summary["rate"].values[coupled]),
-        "mean_radius_final": float(summary["radius"].values[-1].mean()),
+        "n_synapses_final": float(summary["n_synapses"].values[:, -1].mean()),
+        "mean_rate_coupled_Hz": _stat(np.mean, summary["rate"].values[:, coupled]),
+        "mean_radius_final": float(summary["radius"].values[:, -1].mean()),
     }
 
 
 def spikes_metrics(spikes: xr.Dataset) -> dict[str, Any]:
-    """Size of the spike table and the network's mean rate [Hz].
+    """Size of the spike table and the networks' mean rate [Hz] (per neuron, over every culture).
 
     Parameters
     ----------
@@ -50,12 +55,15 @@ def spikes_metrics(spikes: xr.Dataset) -> dict[str, Any]:
     n_spikes = int(spikes.sizes["spike"])
     duration_s = int(spikes.attrs["n_steps"]) * float(spikes.attrs["dt_s"])
     n_neurons = int(spikes.attrs["n_neurons"])
+    n_cultures = int(spikes.attrs.get("n_cultures", 1))
+    probed_s = duration_s * max(int(spikes.attrs["n_probed"]), 1) * n_cultures
     return {
         "n_spikes": n_spikes,
+        "n_cultures": n_cultures,
         "n_neurons": n_neurons,
         "n_probed": int(spikes.attrs["n_probed"]),
         "duration_s": duration_s,
-        "mean_rate_Hz": n_spikes / (duration_s * max(int(spikes.attrs["n_probed"]), 1)) if duration_s else float("nan"),
+        "mean_rate_Hz": n_spikes / probed_s if duration_s else float("nan"),
     }
 
 
@@ -136,21 +144,26 @@ def windows_metrics(tree: xr.DataTree) -> dict[str, Any]:
     return out
 
 
-def baselines_metrics(baselines: xr.Dataset) -> dict[str, Any]:
-    """Test and val accuracy of each baseline, as ``{window_<w>: {<kind>_<model>: {test, val}}}``.
+def baselines_metrics(baselines: xr.Dataset) -> dict[str, float]:
+    """Accuracy of each baseline as a flat dict of numbers, keys ``window_<w>/<kind>/<model>/<figure>``.
+
+    Figures: ``test`` and ``val`` (fitted on the train split), ``cv`` (mean over cultures of the
+    held-out accuracy), ``cv_ci_low`` and ``cv_ci_high`` (95 %; NaN with fewer than 3 cultures,
+    the artifact's ``ci_note`` says why); plus ``n_cultures``.
 
     Parameters
     ----------
     baselines : xarray.Dataset
         The ``braingrid_baselines`` artifact.
     """
-    out: dict[str, Any] = {}
+    figures = {"test": "test_accuracy", "val": "val_accuracy", "cv": "cv_accuracy", "cv_ci_low": "cv_ci_low",
+               "cv_ci_high": "cv_ci_high"}
+    out: dict[str, float] = {"n_cultures": float(baselines.sizes.get("culture", 1))}
     for w in baselines["window"].values:
-        row: dict[str, Any] = {}
         for kind in baselines["kind"].values:
             for model in baselines["model"].values:
                 sel = {"window": w, "kind": kind, "model": model}
-                row[f"{kind}_{model}"] = {"test": float(baselines["test_accuracy"].sel(sel)),
-                                          "val": float(baselines["val_accuracy"].sel(sel))}
-        out[f"window_{int(w)}"] = row
+                for key, var in figures.items():
+                    if var in baselines:
+                        out[f"window_{int(w)}/{kind}/{model}/{key}"] = float(baselines[var].sel(sel))
     return out

@@ -25,9 +25,13 @@ Fixes of the seed's quirks (spec 3.2):
   spikes of strictly earlier steps.
 
 The unseeded ``np.random.shuffle`` of the seed is replaced by a seeded ``split``
-(train/val/test) drawn per *burst* over the onsets kept by the span check, so that a burst's
-pre-burst and non-burst samples share a split and a burst has the same split at every window
-size that uses it. Samples are ordered by burst, then label (1 before 0); shuffle when loading.
+(train/val/test), drawn either per *culture* (``split_by="culture"``: whole cultures go to one
+split, the fractions apply to cultures, so no culture's activity leaks from train into test)
+or per *burst* (``split_by="burst"``, within cultures: over the onsets kept by the span check,
+the single-culture behaviour). Either way a burst's pre-burst and non-burst samples share a
+split and a burst has the same split at every window size that uses it. In an ensemble, each
+culture's onsets, gaps and windows are taken within its own spikes only. Samples are ordered
+by culture, burst, then label (1 before 0); shuffle when loading.
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ import xarray as xr
 from .._exceptions import ParamError, SchemaViolation
 from ..seeds import rng
 from ._artifacts import windows_tree
-from ._bursts import ORIGINAL_N
+from ._bursts import ORIGINAL_N, culture_slices
 from ._hdf5_layout import DT_S
 
 __all__ = [
     "SPLITS",
+    "SPLIT_BY",
+    "culture_splits",
     "burst_onsets",
     "burst_windows",
     "original_min_gap_steps",
@@ -57,6 +63,8 @@ __all__ = [
 
 #: Names of the splits, in the order of their fractions.
 SPLITS = ("train", "val", "test")
+#: What a split draws: whole cultures, or bursts (within cultures).
+SPLIT_BY = ("culture", "burst")
 #: The seed's gap in spikes, meant for N = 10 000 (about 1 s of background there).
 ORIGINAL_GAP = 2000
 #: The seed's span criterion: the gap's spikes must span at least 2000 steps of 1e-4 s (0.2 s).
@@ -189,6 +197,36 @@ def _assign_splits(n_bursts: int, fractions: Sequence[float], seed: int) -> np.n
     return labels
 
 
+def culture_splits(cultures: Sequence[int], fractions: Sequence[float], seed: int) -> dict[int, str]:
+    """The split of each culture when whole cultures are split (``split_by="culture"``).
+
+    The fractions apply to cultures (rounded, each split with a non-zero fraction gets at least
+    one culture); which cultures go where is a seeded permutation (``neurodata.seeds.rng(seed)``).
+
+    Parameters
+    ----------
+    cultures : sequence of int
+        The ensemble's cultures, ascending.
+    fractions : sequence of 3 floats
+        Train, val and test fractions.
+    seed : int
+        The split's seed.
+
+    Raises
+    ------
+    neurodata.ParamError
+        Fewer cultures than splits with a non-zero fraction (3 with val and test).
+    """
+    cultures = [int(c) for c in cultures]
+    needed = int(np.count_nonzero(np.asarray(fractions, dtype=float) > 0))
+    if len(cultures) < needed:
+        msg = (f"The 'split' parameter of stage burst_windows must be 'burst' (within cultures) when the ensemble has "
+               f"fewer cultures than splits with a non-zero fraction ({needed}; split_fractions = {list(fractions)}). "
+               f"Got 'culture' instead, with {len(cultures)} culture(s): raise braingrid_simulation.n_cultures.")
+        raise ParamError(msg)
+    return dict(zip(cultures, _assign_splits(len(cultures), fractions, seed).tolist(), strict=True))
+
+
 def burst_windows(
     time_step: np.ndarray,
     x: np.ndarray,
@@ -203,6 +241,9 @@ def burst_windows(
     split_fractions: Sequence[float] = (0.7, 0.15, 0.15),
     seed: int = 0,
     burst_index: np.ndarray | None = None,
+    culture: np.ndarray | None = None,
+    start_culture: np.ndarray | None = None,
+    split_by: str = "burst",
 ) -> xr.DataTree:
     """Labelled pre-burst / non-burst windows, one DataTree node per window size.
 
@@ -233,6 +274,12 @@ def burst_windows(
         Seed of the split.
     burst_index : ndarray of shape (n_bursts,), optional
         Index of each StartT in the burst table (default: 0..n_bursts-1).
+    culture : ndarray of shape (n_spikes,), optional
+        Culture of each spike, non-decreasing (the spike table's order); default: one culture, 0.
+    start_culture : ndarray of shape (n_bursts,), optional
+        Culture of each burst (default: all 0).
+    split_by : {"burst", "culture"}, default "burst"
+        Draw the split per burst (within cultures) or per culture (:func:`culture_splits`).
 
     Returns
     -------
@@ -240,8 +287,9 @@ def burst_windows(
         Root attrs describe the parameters and the onsets; node ``window_{w}`` has dims
         (sample, position) with ``temporal (int64 step offsets from the window's first spike), ``x``, ``y``
         (int16), ``neuron`` (int32), and per sample ``label`` (1 pre-burst, 0 non-burst),
-        ``burst`` (index in the burst table), ``onset_step``, ``start_step`` (first spike of the
-        window) and ``split``; its attrs count the onsets it uses and those too early for it.
+        ``burst`` (index in the burst table), ``culture``, ``onset_step``, ``start_step`` (first
+        spike of the window) and ``split``; its attrs count the onsets it uses and those too
+        early for it.
 
     Raises
     ------
@@ -261,14 +309,35 @@ def burst_windows(
     min_gap_steps = original_min_gap_steps(dt_s) if min_gap_steps is None else int(min_gap_steps)
     starts = np.asarray(start_steps)
     burst_index = np.arange(starts.size, dtype=np.int64) if burst_index is None else np.asarray(burst_index, dtype=np.int64)
-    found, found_burst = burst_onsets(ts, starts)
+    culture = np.zeros(ts.size, dtype=np.int64) if culture is None else np.asarray(culture, dtype=np.int64)
+    start_culture = (np.zeros(starts.size, dtype=np.int64) if start_culture is None
+                     else np.asarray(start_culture, dtype=np.int64))
+    if split_by not in SPLIT_BY:
+        msg = f"split_by must be one of {list(SPLIT_BY)}. Got {split_by!r} instead."
+        raise ParamError(msg)
+    if culture.shape != ts.shape or start_culture.shape != starts.shape:
+        msg = (f"culture must have one entry per spike ({ts.shape}) and start_culture one per burst ({starts.shape}); "
+               f"got {culture.shape} and {start_culture.shape}.")
+        raise ParamError(msg)
+    # onsets per culture, as indices into the whole table; `lo` is the culture's first spike
+    parts = []
+    for c, rows in culture_slices(culture):
+        of_c = np.flatnonzero(start_culture == c)
+        f, fb = burst_onsets(ts[rows], starts[of_c])
+        parts.append((f + rows.start, of_c[fb], np.full(f.size, rows.start, dtype=np.int64), np.full(f.size, c)))
+    found, found_burst, found_lo, found_culture = (np.concatenate([p[k] for p in parts]).astype(np.int64)
+                                                   if parts else np.zeros(0, np.int64) for k in range(4))
     # the span check needs the spike `gap` before the onset (the seed's wrapped index fails it)
-    before_gap = found < gap
-    onset, which = found[~before_gap], found_burst[~before_gap]
+    before_gap = found - found_lo < gap
+    onset, which, lo, onset_culture = (a[~before_gap] for a in (found, found_burst, found_lo, found_culture))
     span_ok = (ts[onset].astype(np.int64) - ts[onset - gap].astype(np.int64)) >= min_gap_steps
-    onset, which = onset[span_ok], which[span_ok]
-    split_of_onset = _assign_splits(onset.size, split_fractions, seed)
-    usable = {w: onset - gap - w >= 0 for w in windows}
+    onset, which, lo, onset_culture = (a[span_ok] for a in (onset, which, lo, onset_culture))
+    if split_by == "burst":
+        split_of_onset = _assign_splits(onset.size, split_fractions, seed)
+    else:
+        split_of = culture_splits([c for c, _ in culture_slices(culture)], split_fractions, seed)
+        split_of_onset = np.array([split_of[int(c)] for c in onset_culture], dtype=object)
+    usable = {w: onset - gap - w >= lo for w in windows}
     empty = [w for w in windows if not usable[w].any()]
     if empty:
         msg = (
@@ -284,6 +353,8 @@ def burst_windows(
         "windows": ",".join(str(w) for w in windows),
         "split_seed": int(seed),
         "split_fractions": ",".join(str(float(f)) for f in split_fractions),
+        "split_by": split_by,
+        "n_cultures": len(parts),
         "n_bursts": int(starts.size),
         "n_onsets_found": int(found.size),
         "n_dropped_before_gap": int(before_gap.sum()),
@@ -293,6 +364,7 @@ def burst_windows(
     nodes: dict[int, dict[str, Any]] = {}
     for w in windows:
         onset_w, which_w, split_w = onset[usable[w]], which[usable[w]], split_of_onset[usable[w]]
+        culture_w = onset_culture[usable[w]]
         # Sample order: burst by burst, pre-burst (label 1) then non-burst (label 0).
         label = np.tile(np.array([1, 0], dtype=np.int8), onset_w.size)
         first = np.repeat(onset_w, 2) - w - np.tile(np.array([0, gap]), onset_w.size)
@@ -306,11 +378,12 @@ def burst_windows(
                 "neuron": np.asarray(neuron)[idx].astype(np.int32),
                 "label": label,
                 "burst": np.repeat(burst_index[which_w], 2),
+                "culture": np.repeat(culture_w, 2),
                 "onset_step": np.repeat(ts[onset_w].astype(np.int64), 2),
                 "start_step": t_win[:, 0],
                 "split": np.repeat(split_w, 2),
             },
-            "attrs": {"window": w, "gap_spikes": gap, "n_onsets_used": int(onset_w.size),
+            "attrs": {"window": w, "gap_spikes": gap, "n_onsets_used": int(onset_w.size), "split_by": split_by,
                       "n_dropped_early": int(onset.size - onset_w.size)},
         }
     return windows_tree(root_attrs, nodes)

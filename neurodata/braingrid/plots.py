@@ -1,4 +1,5 @@
-"""Figures of the BrainGrid derivations: raster with bursts, window examples, width distributions.
+"""Figures of the BrainGrid derivations: raster with bursts, window examples, width distributions,
+baseline accuracy per window size.
 
 ``PLOTS`` maps an artifact name to ``function(obj, out_dir, **inputs) -> list[Path]`` (used by
 ``neurodata plot``). A figure that needs another artifact takes it as a keyword argument named
@@ -18,8 +19,8 @@ from ..figures import save_figure
 from ._baselines import bbox_area
 from ._hdf5_layout import DT_S
 
-__all__ = ["PLOTS", "bursts_raster_figure", "bursts_stats_figure", "plot_bursts", "plot_windows", "windows_examples_figure",
-           "windows_widths_figure"]
+__all__ = ["PLOTS", "baselines_accuracy_figure", "bursts_raster_figure", "bursts_stats_figure", "plot_baselines",
+           "plot_bursts", "plot_windows", "windows_examples_figure", "windows_widths_figure"]
 
 _COLORS = {"avalanche": "C3", "binned": "C0"}
 
@@ -199,4 +200,64 @@ def plot_windows(tree: xr.DataTree, out_dir: str | Path, *, n_examples: int = 4)
             save_figure(windows_widths_figure(tree), out_dir, "burst_windows_widths")]
 
 
-PLOTS = {"braingrid_bursts": plot_bursts, "burst_windows": plot_windows}
+def baselines_accuracy_figure(baselines: xr.Dataset) -> plt.Figure:
+    """Accuracy against window size, one panel per kind, one line per model, with 95 % bars
+    across cultures.
+
+    Draws the cross-culture mean (``cv_accuracy``) with its interval (``cv_ci_low``,
+    ``cv_ci_high``) as error bars where there is one; where there is none (fewer than 3
+    cultures) it draws the test-split accuracy without bars and says so in the title, rather
+    than inventing an interval.
+
+    Parameters
+    ----------
+    baselines : xarray.Dataset
+        The ``braingrid_baselines`` artifact.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(kind)`` axes, each with one errorbar container per model, x log-scaled.
+    """
+    b = baselines.load()
+    windows = np.asarray(b["window"].values, dtype=float)
+    kinds = [str(k) for k in b["kind"].values]
+    models = [str(m) for m in b["model"].values]
+    has_ci = "cv_ci_low" in b and bool(np.isfinite(b["cv_ci_low"].values).any())
+    fig, axs = plt.subplots(1, len(kinds), figsize=(5.0 * len(kinds), 4.0), squeeze=False, sharey=True)
+    for j, kind in enumerate(kinds):
+        ax = axs[0, j]
+        for m, model in enumerate(models):
+            if has_ci:
+                mean = b["cv_accuracy"].values[:, j, m]
+                err = np.vstack([mean - b["cv_ci_low"].values[:, j, m], b["cv_ci_high"].values[:, j, m] - mean])
+            else:
+                mean, err = b["test_accuracy"].values[:, j, m], None
+            ax.errorbar(windows * (1 + 0.04 * (m - 1)), mean, yerr=err, marker="o", capsize=3, color=f"C{m}",
+                        label=model)
+        ax.set_xscale("log")
+        ax.set_xlabel("window size (spikes)")
+        ax.set_title(kind)
+        ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
+    axs[0, 0].set_ylabel("accuracy on held-out cultures (mean, 95 % CI)" if has_ci else "accuracy on the test split")
+    axs[0, 0].legend(fontsize=8)
+    note = (f"{int(b.sizes.get('culture', 1))} cultures" if has_ci
+            else f"no interval: {b.attrs.get('ci_note', 'fewer than 3 cultures')}")
+    fig.suptitle(f"Burst-prediction baselines ({note})", fontsize=9)
+    return fig
+
+
+def plot_baselines(baselines: xr.Dataset, out_dir: str | Path) -> list[Path]:
+    """Write ``braingrid_baselines_accuracy.png`` (:func:`baselines_accuracy_figure`).
+
+    Parameters
+    ----------
+    baselines : xarray.Dataset
+        The ``braingrid_baselines`` artifact.
+    out_dir : path
+        Folder of the PNG file.
+    """
+    return [save_figure(baselines_accuracy_figure(baselines), out_dir, "braingrid_baselines_accuracy")]
+
+
+PLOTS = {"braingrid_bursts": plot_bursts, "burst_windows": plot_windows, "braingrid_baselines": plot_baselines}

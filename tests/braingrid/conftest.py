@@ -93,6 +93,6 @@ def built_data(tmp_path_factory: pytest.TempPathFactory, braingrid_h5: Path) -> 
     shutil.copy(braingrid_h5, data / "braingrid_simulation.h5")
     STAGES["braingrid_spikes"](params("braingrid_spikes", block_mib=1), data_dir=data)
     STAGES["braingrid_bursts"](params("braingrid_bursts"), data_dir=data)
-    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50]), data_dir=data)
+    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50], split="burst"), data_dir=data)  # one culture
     STAGES["braingrid_baselines"](params("braingrid_baselines"), data_dir=data)
     return data

@@ -32,7 +32,8 @@ def test_artifacts_and_exports(built_data, raster_truth):
     assert bursts.attrs["avalanche_burst_min"] == raster_truth["N"]  # scaled: one spike per neuron
     assert int(bursts.attrs["n_bursts_avalanche"]) == raster_truth["burst_onsets"].size
     csv = pd.read_csv(built_data / "braingrid_allBurst.csv")
-    assert list(csv.columns) == ["ID", "StartRow", "EndRow", "StartT", "EndT", "Width", "TotalSpikes", "IBI"]
+    assert list(csv.columns) == ["ID", "StartRow", "EndRow", "StartT", "EndT", "Width", "TotalSpikes", "IBI", "Culture"]
+    assert (csv["Culture"] == 0).all()  # a BrainGrid run's file is culture 0
     assert csv["StartT"].isin(ts).all()  # StartT is a spike time step
     tree = open_artifact("burst_windows", data_dir=built_data)
     assert sorted(tree.children) == ["window_10", "window_5", "window_50"]
@@ -43,7 +44,7 @@ def test_artifacts_and_exports(built_data, raster_truth):
     assert temp.shape == (node.sizes["sample"], 11) and space.shape == (node.sizes["sample"], 21)
     np.testing.assert_array_equal(temp[:, :-1], node["temporal"].values)
     baselines = open_artifact("braingrid_baselines", data_dir=built_data)
-    assert baselines["test_accuracy"].shape == (3, 2, 2)
+    assert baselines["test_accuracy"].shape == (3, 2, 3)
     assert "Burst prediction baselines" in baseline_report(built_data)
 
 
@@ -55,13 +56,13 @@ def test_catalog_reads(built_data):
         assert set(np.unique(node["label"].values)) == {0, 1}
         assert cat.braingrid_spikes.read().sizes["spike"] > 0
         assert "window_5" in cat.burst_windows_tree.read().children
-        assert cat.braingrid_baselines.read()["model"].values.tolist() == ["threshold", "decision_tree"]
+        assert cat.braingrid_baselines.read()["model"].values.tolist() == ["threshold", "decision_tree", "random_forest"]
 
 
 def test_deterministic_windows(built_data, tmp_path):
     shutil.copytree(built_data / "braingrid_spikes.zarr", tmp_path / "braingrid_spikes.zarr")
     shutil.copytree(built_data / "braingrid_bursts.zarr", tmp_path / "braingrid_bursts.zarr")
-    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50], export_csv=False), data_dir=tmp_path)
+    STAGES["burst_windows"](params("burst_windows", windows=[5, 10, 50], export_csv=False, split="burst"), data_dir=tmp_path)
     a = open_artifact("burst_windows", data_dir=built_data)["window_5"].to_dataset().load()
     b = open_artifact("burst_windows", data_dir=tmp_path)["window_5"].to_dataset().load()
     for var in ("temporal", "x", "label", "split"):
@@ -194,5 +195,8 @@ def test_metrics_and_plot_table_agree_with_the_artifacts(built_data, raster_trut
         assert node["n_train"] + node["n_val"] + node["n_test"] == node["n_samples"]
     baselines = json.loads((metrics / "braingrid_baselines.json").read_text())
     acc = open_artifact("braingrid_baselines", data_dir=built_data)["test_accuracy"]
-    assert baselines["window_5"]["temporal_threshold"]["test"] == pytest.approx(
+    assert baselines["window_5/temporal/threshold/test"] == pytest.approx(
         float(acc.sel(window=5, kind="temporal", model="threshold")))
+    assert baselines["n_cultures"] == 1.0  # one BrainGrid file: no interval across cultures
+    assert all(v is None or isinstance(v, float) for v in baselines.values())  # NaN (no interval) is written as null
+    assert baselines["window_5/temporal/threshold/cv_ci_low"] is None

@@ -19,7 +19,7 @@ from neurodata.braingrid import (
     write_braingrid_h5,
 )
 from neurodata.braingrid._checklist import ITEM7_BOUNDS, check_failures
-from neurodata.braingrid.stages_simulation import simulate
+from neurodata.braingrid.stages_simulation import H5_DIR, culture_h5, simulate
 from neurodata.params import load_params
 
 
@@ -28,16 +28,18 @@ def params(stage: str, **overrides) -> dict:
     return {**load_params(stage), **overrides}
 
 
-TINY = params("braingrid_simulation", width=20, schedule="pregrowth", epoch_s=10, simulated_epochs=3, analytic_epochs=110,
-              seed=1, min_bursts=1)
+TINY = params("braingrid_simulation", width=20, schedule="pregrowth", epoch_s=10, simulated_epochs=3, analytic_epochs=28,
+              rho=0.004, seed=1, n_cultures=2, min_bursts=1)  # the tiny profile's settings
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
+    """The tiny profile's two-culture run: (data folder, [culture 0's HDF5 file, the summary store])."""
     data_dir = tmp_path_factory.mktemp("run") / "data"  # its own parent: the stages write metrics/ there
     data_dir.mkdir()
-    paths = simulate(TINY, data_dir=data_dir)
-    return data_dir, [p for p in paths if p.suffix in (".h5", ".zarr")]
+    folder, store = [p for p in simulate(TINY, data_dir=data_dir) if p.suffix != ".json"]
+    assert folder == data_dir / H5_DIR
+    return data_dir, [data_dir / culture_h5(0), store]
 
 
 def test_accelerated_schedule_grows_silent_neurons_by_the_closed_form():
@@ -120,23 +122,25 @@ def test_generator_rejects_bad_arguments(kwargs, match):
 def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
     data_dir, paths = tiny_run
     h5, store = paths
-    assert h5.name == "braingrid_simulation.h5" and store.name == "braingrid_simulation.zarr"
+    assert h5.name == "culture_000.h5" and store.name == "braingrid_simulation.zarr"
+    assert sorted(p.name for p in h5.parent.iterdir()) == ["culture_000.h5", "culture_001.h5"]
     report = check_braingrid_h5(h5)  # checklist items 1-5
-    assert report.n_neurons == 400 and report.n_epochs == 113 and report.n_starters == 40
+    assert report.n_neurons == 400 and report.n_epochs == 31 and report.n_starters == 40
     with h5py.File(h5, "r") as f:
         assert f["Tsim"][0] == 10.0
-        assert f["simulationEndTime"][0] == pytest.approx(1130.0)
-        assert f.attrs["analyticEpochs"] == 110
-        assert f.attrs["firstCoupledStep"] == 110 * 100_000
+        assert f["simulationEndTime"][0] == pytest.approx(310.0)
+        assert f.attrs["analyticEpochs"] == 28
+        assert f.attrs["firstCoupledStep"] == 28 * 100_000
+        assert f.attrs["culture"] == 0
         params = json.loads(f.attrs["stage_params"])
-        assert params["width"] == 20 and params["seed"] == 1
+        assert params["width"] == 20 and params["seed"] == 1 and params["n_cultures"] == 2
         assert {"neurodata_version", "stage", "code_sha256", "seeds"} <= set(f.attrs)
         assert not {"git_commit", "created"} & set(f.attrs)  # same code and params, same bytes
         rates = f["ratesHistory"][:]
         starters = f["starterNeurons"][:]
         other = np.setdiff1d(np.arange(400), starters)
-        assert np.all(rates[1:111, other] == 0)  # item 5: non-starters silent before onset
-        assert np.all(rates[1:111, starters].sum(axis=0) > 0)  # the uncoupled epochs hold the starters' spikes
+        assert np.all(rates[1:29, other] == 0)  # item 5: non-starters silent before onset
+        assert np.all(rates[1:29, starters].sum(axis=0) > 0)  # the uncoupled epochs hold the starters' spikes
         check = json.loads(f.attrs["burstCheck"])
     # items 1-7 on the written file, bursts found as the original analysis finds them
     full = checklist_h5(h5, min_bursts=3)
@@ -145,7 +149,7 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
     assert check["n_bursts"] >= 3 and check["n_bursts_with_history"] == check["n_bursts"]  # item 6
     for key, (lo, hi) in ITEM7_BOUNDS.items():  # item 7
         assert lo <= check[key] <= hi, key
-    assert check["first_burst_step"] >= 110 * 100_000  # no burst while uncoupled
+    assert check["first_burst_step"] >= 28 * 100_000  # no burst while uncoupled
 
 
 def matlab_avalanche_bursts(T, C, mean_isi, burst_min):
@@ -185,7 +189,8 @@ def test_the_originals_meanisi_from_the_file_gives_the_bursts_of_braingrid_burst
     STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=data_dir)
     STAGES["braingrid_bursts"](params("braingrid_bursts", detectors=["avalanche"]), data_dir=data_dir)
     ds = xr.open_zarr(data_dir / "braingrid_bursts.zarr")
-    assert ds.attrs["avalanche_mean_isi_steps"] == pytest.approx(mean_isi, rel=1e-12)
+    assert ds.attrs["avalanche_mean_isi_steps"][0] == pytest.approx(mean_isi, rel=1e-12)  # culture 0's file
+    ds = ds.isel(burst=ds["culture"].values == 0)
     got = list(zip(*(ds[k].values.tolist() for k in ("start_step", "end_step", "n_spikes", "ibi_gap_steps")), strict=True))
     assert len(reference) >= 3 and got == reference
 
@@ -208,19 +213,23 @@ def test_check_failures_names_each_item():
 
 def test_stage_summary_is_labelled_and_matches_the_file(tiny_run):
     data_dir, (h5, store) = tiny_run
+    import hashlib
+
     ds = xr.open_zarr(store)
-    assert ds.sizes == {"epoch": 114, "neuron": 400}
+    assert ds.sizes == {"culture": 2, "epoch": 32, "neuron": 400}
     for name in [*ds.data_vars, *ds.coords]:
         assert "long_name" in ds[name].attrs, name
     assert ds["radius"].attrs["units"] == "grid_unit" and ds["rate"].attrs["units"] == "Hz"
-    with h5py.File(h5, "r") as f:
-        np.testing.assert_array_equal(ds["radius"].values, f["radiiHistory"][:])
-        np.testing.assert_array_equal(ds["x"].values, f["xloc"][:])
-    assert ds["coupled"].values.sum() == 3 and not ds["coupled"].values[:111].any()
-    assert ds.attrs["burst_check_n_bursts"] >= 3
-    import hashlib
-
-    assert ds.attrs["h5_sha256"] == hashlib.sha256(h5.read_bytes()).hexdigest()
+    assert ds["coupled"].values.sum() == 3 and not ds["coupled"].values[:29].any()
+    for c in (0, 1):
+        path = data_dir / str(ds["h5_file"].values[c])
+        assert path == data_dir / culture_h5(c)
+        with h5py.File(path, "r") as f:
+            np.testing.assert_array_equal(ds["radius"].values[c], f["radiiHistory"][:])
+            np.testing.assert_array_equal(ds["x"].values, f["xloc"][:])
+            assert ds["n_bursts"].values[c] == json.loads(f.attrs["burstCheck"])["n_bursts"] >= 3
+        assert ds["h5_sha256"].values[c] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert ds.attrs["burst_check_n_bursts"] == ds["n_bursts"].values.sum()
 
 
 def test_stage_rejects_bad_params(tmp_path):
@@ -230,12 +239,15 @@ def test_stage_rejects_bad_params(tmp_path):
         simulate({**TINY, "W": 20}, data_dir=tmp_path)
     with pytest.raises(ParamError, match="must be 0 with schedule 'accelerated'"):
         simulate({**TINY, "schedule": "accelerated"}, data_dir=tmp_path)
+    for bad in (0, 1001, 2.5):
+        with pytest.raises(ParamError, match=rf"'n_cultures' parameter of stage braingrid_simulation .*Got {bad}"):
+            simulate({**TINY, "n_cultures": bad}, data_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_stage_without_bursts_fails_loudly_and_writes_nothing(tmp_path):
     params = {**TINY, "width": 10, "simulated_epochs": 1, "epoch_s": 1, "analytic_epochs": 0}
-    with pytest.raises(SchemaViolation, match="found 0 bursts"):
+    with pytest.raises(SchemaViolation, match="culture 0: the avalanche detector .* found 0 bursts"):
         simulate(params, data_dir=tmp_path)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
@@ -264,9 +276,9 @@ def test_catalog_reads_the_simulation_summary(tiny_run):
     data_dir, (h5, store) = tiny_run
     with neurodata.set_options(data_dir=str(data_dir)):
         ds = neurodata.open_catalog().braingrid_simulation.read()
-    assert ds.sizes["neuron"] == 400
+    assert ds.sizes["neuron"] == 400 and ds.sizes["culture"] == 2
     assert ds.attrs["artifact"] == "braingrid_simulation"
-    assert ds.attrs["h5_file"] == h5.name
+    assert str(ds["h5_file"].values[0]) == f"{H5_DIR}/{h5.name}"
     neurodata.validate(ds.load(), "braingrid_simulation")
 
 
@@ -275,3 +287,41 @@ def test_same_seed_gives_a_byte_identical_file(tmp_path):
     a = write_braingrid_h5(tmp_path / "a.h5", simulate_growth_network(10, **kw).to_record({"seed": 2}))
     b = write_braingrid_h5(tmp_path / "b.h5", simulate_growth_network(10, **kw).to_record({"seed": 2}))
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_spike_table_of_the_ensemble_holds_each_cultures_file(tiny_run):
+    from neurodata import open_artifact
+    from neurodata.braingrid.stages import STAGES
+
+    data_dir, _ = tiny_run
+    STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=data_dir)
+    spikes = open_artifact("braingrid_spikes", data_dir=data_dir)
+    culture = spikes["culture"].values
+    assert spikes.attrs["n_cultures"] == 2 and spikes.attrs["source"] == H5_DIR
+    for c in (0, 1):
+        with h5py.File(data_dir / culture_h5(c), "r") as f:
+            matrix = f["spikesProbedNeurons"][:]
+        steps = np.sort(matrix[matrix > 0])
+        mine = spikes["time_step"].values[culture == c]
+        np.testing.assert_array_equal(mine, steps)  # sorted within the culture, every spike of its file
+    assert (np.diff(culture) >= 0).all() and set(culture.tolist()) == {0, 1}
+
+
+def test_a_damaged_or_missing_culture_file_is_refused(tiny_run, tmp_path):
+    import shutil
+
+    from neurodata import ArtifactCorrupt, ArtifactNotBuilt
+    from neurodata.braingrid.stages import STAGES
+
+    data_dir, _ = tiny_run
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir / H5_DIR, copy / H5_DIR)
+    shutil.copytree(data_dir / "braingrid_simulation.zarr", copy / "braingrid_simulation.zarr")
+    with (copy / culture_h5(1)).open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ArtifactCorrupt, match=r"culture_001\.h5: SHA-256 .* differs from"):
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=copy)
+    (copy / culture_h5(1)).unlink()
+    with pytest.raises(ArtifactNotBuilt, match=r"culture_001\.h5 is missing, though braingrid_simulation lists it"):
+        STAGES["braingrid_spikes"](params("braingrid_spikes"), data_dir=copy)
+    assert not (copy / "braingrid_spikes.zarr").exists()

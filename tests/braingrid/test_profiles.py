@@ -1,7 +1,7 @@
 """The generator's profiles end to end: the file each one builds passes spec §4.5 items 1-7.
 
 The tiny profile runs in the fast suite (tests/braingrid/test_generator_run.py runs the same
-settings); the default (W = 50, about 8 CPU minutes) and the seed profile (W = 100, hours on
+settings); the default (3 cultures of W = 50, about 11 CPU minutes) and the seed profile (W = 100, hours on
 one core; see docs/braingrid.md for the measured run) are ``profile`` tests (not in `make test`; `pytest -m profile`).
 """
 
@@ -16,9 +16,13 @@ import yaml
 
 from neurodata.braingrid import checklist_h5
 from neurodata.braingrid.stages import STAGES
+from neurodata.braingrid.stages_simulation import H5_DIR, culture_h5
 from neurodata.params import merge_profile
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The fewest bursts of one culture in the measured research-profile run (docs/braingrid.md,
+#: "Culture ensemble"); updated from that run.
+MEASURED_MIN_BURSTS_PER_CULTURE = 113
 
 
 def profile_params(profile: str) -> dict:
@@ -30,19 +34,32 @@ def profile_params(profile: str) -> dict:
 
 
 def build_and_check(profile: str, data_dir: Path) -> dict:
-    """Build *profile*'s BrainGrid file into *data_dir* (unless it holds one already: a folder the
-    profile was built in, see :func:`profile_folder`), check it, and derive the windows from it."""
+    """Build *profile*'s BrainGrid cultures into *data_dir* (unless it holds them already: a folder
+    the profile was built in, see :func:`profile_folder`), check every culture's file, and derive
+    the windows from them. Returns culture 0's checklist with ``failures`` of every culture and
+    ``n_bursts`` summed over cultures."""
     params = profile_params(profile)
     sim = params["braingrid_simulation"]
     assert sim.get("mean_isi_steps") is None and params["braingrid_bursts"].get("mean_isi_steps") is None
-    if not (data_dir / "braingrid_simulation.h5").is_file():
+    if not (data_dir / H5_DIR).is_dir():
         STAGES["braingrid_simulation"](sim, data_dir=data_dir)
     built = json.loads(xr.open_zarr(data_dir / "braingrid_simulation.zarr").attrs["stage_params"])
     assert built == json.loads(json.dumps(sim)), f"{data_dir} was built with other params than profile {profile}'s"
-    report = checklist_h5(data_dir / "braingrid_simulation.h5", min_bursts=sim["min_bursts"])
+    reports = [checklist_h5(data_dir / culture_h5(c), min_bursts=sim["min_bursts"]) for c in range(sim["n_cultures"])]
     for stage in ("braingrid_spikes", "braingrid_bursts", "burst_windows"):
         STAGES[stage](params[stage], data_dir=data_dir)
-    return report
+    return {**reports[0], "failures": [f for r in reports for f in r["failures"]],
+            "n_bursts": sum(r["n_bursts"] for r in reports)}
+
+
+def test_research_profile_reaches_5000_bursts_at_the_measured_rate():
+    """The research profile's cultures are the calibrated default culture (113 bursts in culture 0,
+    122 in culture 1 of the measured run, docs/braingrid.md), enough of them for >= 5 000 bursts
+    even at the lowest count of a measured culture."""
+    sim = profile_params("research")["braingrid_simulation"]
+    assert (sim["width"], sim["analytic_epochs"], sim["simulated_epochs"], sim["seed"]) == (50, 84, 76, 777)
+    assert sim["n_cultures"] * MEASURED_MIN_BURSTS_PER_CULTURE >= 5000
+    assert profile_params("research")["burst_windows"]["split"] == "culture"
 
 
 def test_tiny_profile_file_passes_items_1_to_7(tmp_path):

@@ -81,14 +81,16 @@ def window_node(window: int) -> xr.Dataset:
             "split": ("sample", SPLITS[np.arange(N_SAMPLES) % 3], _long("split")),
         },
         coords={"sample": ("sample", np.arange(N_SAMPLES), _long("sample")),
-                "position": ("position", np.arange(window, dtype=np.int32), _long("position"))},
-        attrs={"window": window, "gap_spikes": 20, "n_onsets_used": 15, "n_dropped_early": 0},
+                "position": ("position", np.arange(window, dtype=np.int32), _long("position")),
+                "culture": ("sample", np.zeros(N_SAMPLES, dtype=np.int64), _long("culture"))},
+        attrs={"window": window, "gap_spikes": 20, "n_onsets_used": 15, "n_dropped_early": 0, "split_by": "burst"},
     )
 
 
 def burst_windows() -> xr.DataTree:
     root = xr.Dataset(attrs={"gap_spikes": 20, "windows": "5,10", "split_seed": 0, "split_fractions": "0.34,0.33,0.33", "n_onsets_used": 15,
-                             "min_gap_steps": 2000, "detector": "avalanche"})
+                             "min_gap_steps": 2000, "detector": "avalanche", "split_by": "burst",
+                             "n_cultures": 1})
     return xr.DataTree.from_dict({"/": root, "window_5": window_node(5), "window_10": window_node(10)})
 
 
