@@ -34,7 +34,7 @@ data: env
 	@if [ -n "$$(dvc remote list)" ]; then \
 		dvc pull --allow-missing || echo "make: dvc pull failed (remote unreachable?): building locally instead"; \
 	fi
-	dvc repro
+	dvc repro --all-pipelines
 
 test: env
 	pytest -q -n auto

@@ -1,4 +1,4 @@
-"""Build hook: the registry files (catalog, contracts, default params, profiles, dvc.yaml) travel
+"""Build hook: the registry files (catalog, contracts, default params, profiles, pipelines) travel
 in the wheel as package data (``neurodata/_registry_data/``), so an installed neurodata can
 validate, label and read a registry without a checkout. Their one home stays the repository
 root; the wheel carries copies made at build time."""
@@ -10,7 +10,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-REGISTRY_FILES = ["dvc.yaml", "params.yaml", "catalog/catalog.yaml", "schemas/*.yaml", "profiles/*.yaml"]
+REGISTRY_FILES = ["pipelines/*/dvc.yaml", "params.yaml", "catalog/catalog.yaml", "schemas/*.yaml", "profiles/*.yaml"]
 
 
 class BuildWithRegistry(build_py):

@@ -5,8 +5,10 @@ each, no nanny), builds the stages through ``NEURODATA_SCHEDULER`` and prints:
 
 * GFR: seconds per fitted cell and the projected wall time of the seed profile's 2000 cells,
   per worker count (``--cells``, default 200, cells fitted across the workers);
-* ISF: ``--trials`` trials (default 1000) of ``ann_batches`` in batches across the workers, and
-  each worker's peak resident memory beside the size of one batch.
+* ISF: ``--trials`` trials (default 1000), and half as many, of ``ann_batches`` in batches across
+  the workers, and each worker's peak resident memory beside its resident memory once it has
+  imported the stage's code (its baseline) and the size of one batch: memory bounded by one
+  batch means the peak above the baseline does not grow with the number of trials.
 
 Run: ``python benchmarks/cluster_scale.py [--cells 200] [--trials 1000] [--workers 1 2]``.
 It takes tens of minutes on 2 cores; the numbers it printed are in the closing notes and
@@ -55,6 +57,8 @@ class Cluster:
 
         with Client(self.address, timeout=120) as client:
             client.wait_for_workers(n_workers, timeout=120)
+            client.run(_import_stage_code)
+        self.baseline = {w.pid: psutil.Process(w.pid).memory_info().rss for w in self.workers}
         self.peak = dict.fromkeys((w.pid for w in self.workers), 0)
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -77,6 +81,13 @@ class Cluster:
         for proc in [*self.workers, self.scheduler]:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def _import_stage_code() -> None:
+    """What a worker imports for its first task (so the baseline is a worker ready to work)."""
+    import neurodata.gfr.stages
+    import neurodata.isf.stages
+    import neurodata.runner  # noqa: F401
 
 
 def run_stage(stage: str, params_file: Path, data_dir: Path, scheduler: str) -> float:
@@ -118,31 +129,40 @@ def gfr(cells: int, workers: list[int], folder: Path) -> dict:
 
 
 def isf(trials: int, workers: list[int], folder: Path) -> dict:
-    batch = 100
-    params = params_with({"isf_simrun": {"n_trials": trials}, "isf_ann_batches": {"batch_size": batch}}, folder)
-    data = folder / "isf"
-    t0 = time.perf_counter()
-    run_stage("isf_simrun", params, data, "auto")
-    simrun_s = time.perf_counter() - t0
-    run_stage("isf_spatial_bins", params, data, "synchronous")
-    out = {"isf_simrun_s": round(simrun_s, 1)}
-    for n in workers:
-        cluster = Cluster(n)
-        try:
-            cluster.reset_peaks()
-            wall = run_stage("isf_ann_batches", params, data, cluster.address)
-            peaks = sorted(cluster.peak.values())
-        finally:
-            cluster.close()
-        import xarray as xr
+    import xarray as xr
 
-        with xr.open_zarr(data / "ann_batches.zarr") as ds:
-            batch_bytes = sum(v.dtype.itemsize * v.size // ds.sizes["trial"] * batch
-                              for v in ds.data_vars.values() if "trial" in v.dims)
-        out[n] = {"wall_s": round(wall, 1), "peak_rss_MiB": [round(p / 2**20) for p in peaks],
-                  "one_batch_MiB": round(batch_bytes / 2**20, 1)}
-        print(f"isf_ann_batches, {trials} trials in batches of {batch}, {n} worker(s): {wall:.0f} s; worker peak RSS "
-              f"{[round(p / 2**20) for p in peaks]} MiB; one output batch {batch_bytes / 2**20:.1f} MiB", flush=True)
+    batch = 100
+    out: dict = {}
+    for n_trials in (trials // 2, trials):
+        params = params_with({"isf_simrun": {"n_trials": n_trials}, "isf_ann_batches": {"batch_size": batch}},
+                             folder / f"isf{n_trials}")
+        data = folder / f"isf{n_trials}"
+        t0 = time.perf_counter()
+        run_stage("isf_simrun", params, data, "auto")
+        simrun_s = time.perf_counter() - t0
+        run_stage("isf_spatial_bins", params, data, "synchronous")
+        out[n_trials] = {"isf_simrun_s": round(simrun_s, 1)}
+        print(f"isf_simrun, {n_trials} trials: {simrun_s:.0f} s", flush=True)
+        for n in workers:
+            cluster = Cluster(n)
+            try:
+                cluster.reset_peaks()
+                wall = run_stage("isf_ann_batches", params, data, cluster.address)
+                rows = sorted((cluster.peak[pid], cluster.baseline[pid]) for pid in cluster.peak)
+            finally:
+                cluster.close()
+            with xr.open_zarr(data / "ann_batches.zarr") as ds:
+                batch_bytes = sum(v.dtype.itemsize * v.size // ds.sizes["trial"] * batch
+                                  for v in ds.data_vars.values() if "trial" in v.dims)
+            mib = lambda b: round(b / 2**20)  # noqa: E731
+            out[n_trials][n] = {"wall_s": round(wall, 1), "peak_rss_MiB": [mib(p) for p, _ in rows],
+                                "baseline_rss_MiB": [mib(b) for _, b in rows],
+                                "peak_above_baseline_MiB": [mib(p - b) for p, b in rows],
+                                "one_batch_MiB": round(batch_bytes / 2**20, 1)}
+            print(f"isf_ann_batches, {n_trials} trials in batches of {batch}, {n} worker(s): {wall:.0f} s; worker RSS "
+                  f"peak {[mib(p) for p, _ in rows]} MiB, baseline {[mib(b) for _, b in rows]} MiB (imports done), "
+                  f"peak above baseline {[mib(p - b) for p, b in rows]} MiB; one output batch "
+                  f"{batch_bytes / 2**20:.1f} MiB", flush=True)
     return out
 
 

@@ -2,7 +2,7 @@
 
 The closure is read from the source (every ``import`` and ``from ... import`` of a
 ``neurodata`` module, at module level or inside functions, and the ``__init__.py`` of every
-package on the way), not from ``sys.modules``, so lazy imports count too. ``dvc.yaml`` must
+package on the way), not from ``sys.modules``, so lazy imports count too. Each family's ``dvc.yaml`` must
 list every file of a stage's closure among its deps (a test checks it), and the store records
 the closure's hash in each artifact instead of a git commit: the same code gives the same bytes.
 """

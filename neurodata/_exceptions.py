@@ -18,7 +18,7 @@ class SchemaViolation(NeurodataError, ValueError):
 
 
 class ArtifactNotBuilt(NeurodataError, FileNotFoundError):
-    """An artifact was asked for that has not been built (run its stage or `dvc repro`)."""
+    """An artifact was asked for that has not been built (run its stage or `dvc repro -P`)."""
 
 
 class UnknownName(NeurodataError, KeyError, AttributeError):

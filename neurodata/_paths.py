@@ -1,4 +1,4 @@
-"""Where the registry is: the folder holding catalog/catalog.yaml, dvc.yaml, params.yaml and schemas/.
+"""Where the registry is: the folder holding catalog/catalog.yaml, params.yaml, pipelines/ and schemas/.
 
 Three places, in order: a checkout at or above the working directory; the checkout this
 package was installed from (an editable install); the copies of the registry files an
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_MARKERS = ("catalog/catalog.yaml", "dvc.yaml")
+_MARKERS = ("catalog/catalog.yaml", "params.yaml")
 PACKAGED = Path(__file__).resolve().parent / "_registry_data"
 
 

@@ -1,8 +1,10 @@
-"""The pipeline as ``dvc.yaml`` declares it: which stage writes which output, and what it reads.
+"""The pipeline as DVC declares it: which stage writes which output, and what it reads.
 
-``dvc.yaml`` is the one declaration of the pipeline; neurodata reads it to name the stage that
-builds an artifact ("not built: run `dvc repro <stage>`"), to check that a stage rewrote every
-output it declares, and to know which code a stage's artifacts were made by.
+Each family's ``pipelines/<family>/dvc.yaml`` is the one declaration of its stages (one file per
+family, so that DVC, which rewrites a pipeline's ``dvc.lock`` after every stage, re-reads only
+that family's lock). neurodata reads them to name the stage that builds an artifact ("not built:
+run ..."), to check that a stage rewrote every output it declares, and to know which code a
+stage's artifacts were made by.
 """
 
 from __future__ import annotations
@@ -32,13 +34,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class StageDecl:
-    """One stage of dvc.yaml: its name, deps and outs (paths relative to the checkout)."""
+    """One stage of a family's dvc.yaml: its name, deps and outs (paths relative to the checkout)."""
 
     name: str
     deps: tuple[str, ...]
     outs: tuple[str, ...]
     params: tuple[str, ...]
     reports: tuple[str, ...] = ()  # metrics and plots files (git-tracked, beside data/)
+    dvcfile: str = "dvc.yaml"  # the pipeline file that declares it, relative to the checkout
+
+    @property
+    def dvc_target(self) -> str:
+        """The stage as ``dvc repro`` names it from the checkout's root."""
+        return f"{self.dvcfile}:{self.name}"
 
     def data_outs(self) -> list[str]:
         """Output names relative to ``data/`` (``adex_we_sweep.zarr``, ``braingrid_simulation.h5``)."""
@@ -53,9 +61,17 @@ def _path(item: str | dict) -> str:
     return item if isinstance(item, str) else next(iter(item))
 
 
+PIPELINES = "pipelines/*/dvc.yaml"
+"""Where the pipeline files are, relative to the checkout (one per family)."""
+
+
 @functools.cache
-def _parse(path: Path, mtime: float) -> dict[str, StageDecl]:
+def _parse(path: Path, dvcfile: str, mtime: float) -> dict[str, StageDecl]:
     stages = (yaml.safe_load(path.read_text()) or {}).get("stages", {})
+    for name, body in stages.items():
+        if body.get("wdir") != "../..":  # paths below are read as relative to the checkout
+            msg = f"{dvcfile}: stage {name} must run from the checkout's root (wdir: ../..), not {body.get('wdir')!r}"
+            raise ValueError(msg)
     return {
         name: StageDecl(
             name=name,
@@ -63,18 +79,21 @@ def _parse(path: Path, mtime: float) -> dict[str, StageDecl]:
             outs=tuple(_path(o) for o in body.get("outs", [])),
             params=tuple(_path(p) for p in body.get("params", [])),
             reports=tuple(_path(o) for key in ("metrics", "plots") for o in body.get(key, [])),
+            dvcfile=dvcfile,
         )
         for name, body in stages.items()
     }
 
 
 def declared_stages(root: Path | None = None) -> dict[str, StageDecl]:
-    """The stages of ``dvc.yaml`` of the checkout (empty outside a checkout)."""
+    """The stages of every ``pipelines/<family>/dvc.yaml`` of the checkout (empty outside a checkout)."""
     root = root if root is not None else project_root(required=False)
-    if root is None or not (Path(root) / "dvc.yaml").is_file():
+    if root is None:
         return {}
-    path = Path(root) / "dvc.yaml"
-    return _parse(path, path.stat().st_mtime)
+    stages: dict[str, StageDecl] = {}
+    for path in sorted(Path(root).glob(PIPELINES)):
+        stages.update(_parse(path, path.relative_to(root).as_posix(), path.stat().st_mtime))
+    return stages
 
 
 def producer(artifact: str, root: Path | None = None) -> str | None:
@@ -101,12 +120,12 @@ def run_stage(
     scheduler: str | None = None,
     params_file: str | Path | None = None,
 ) -> list[Path]:
-    """Run stage *name* (as ``dvc.yaml`` calls it) and check it rewrote every output it declares.
+    """Run stage *name* (as its ``dvc.yaml`` calls it) and check it rewrote every output it declares.
 
     Parameters
     ----------
     name : str
-        A stage of ``dvc.yaml`` (see ``neurodata.run``'s list).
+        A stage of its ``dvc.yaml`` (see ``neurodata.run``'s list).
     params : dict, optional
         The stage's parameters; default: its section of ``params.yaml`` (or *params_file*).
     data_dir : path, optional
@@ -126,7 +145,7 @@ def run_stage(
     neurodata.UnknownName
         *name* is no stage.
     neurodata.SchemaViolation
-        The stage left an output that ``dvc.yaml`` declares unwritten, so it would survive
+        The stage left an output that its ``dvc.yaml`` declares unwritten, so it would survive
         from an earlier configuration.
     """
     from . import _options, _registry
@@ -144,7 +163,7 @@ def run_stage(
         outputs = stage(params, data_dir=folder, scheduler=scheduler) or []
     stale = [out.name for out in declared if _identity(out) is None or _identity(out) == before[out]]
     if stale:
-        msg = (f"Stage {name} did not write {stale}, which dvc.yaml declares as its outputs: they would survive "
+        msg = (f"Stage {name} did not write {stale}, which its dvc.yaml declares as its outputs: they would survive "
                "from an earlier run. Every run of a stage must rewrite each declared output.")
         raise SchemaViolation(msg)
     return [Path(p) for p in outputs]
@@ -152,7 +171,7 @@ def run_stage(
 
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage: its name (as dvc.yaml calls it), its parameter spec, and the function.
+    """A pipeline stage: its name (as its dvc.yaml calls it), its parameter spec, and the function.
 
     Calling it checks the parameters against the spec and rules first (one call, before any
     work), runs the function with the checked parameters, then writes the stage's DVC metrics
@@ -202,7 +221,7 @@ def _plain(value: Any) -> Any:
 
 
 def write_metrics(stage: str, metrics: Mapping[str, Any], data_dir: Path) -> Path:
-    """Write *metrics* as ``metrics/<stage>.json`` beside *data_dir* (what dvc.yaml declares)."""
+    """Write *metrics* as ``metrics/<stage>.json`` beside *data_dir* (what its dvc.yaml declares)."""
     import json
 
     from ._atomic import atomic_output
@@ -256,7 +275,7 @@ def stage_params(name: str, params_file: str | Path | None = None, **overrides: 
     Parameters
     ----------
     name : str
-        A stage of dvc.yaml.
+        A stage of a pipelines/<family>/dvc.yaml.
     params_file : path, optional
         Another params file (default: the registry's params.yaml).
     **overrides

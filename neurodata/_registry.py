@@ -28,7 +28,7 @@ def _collect(module_name: str, attribute: str, families: tuple[str, ...] = FAMIL
 
 
 def stages() -> dict[str, Callable[..., Any]]:
-    """Every stage name (as dvc.yaml calls it) -> stage function."""
+    """Every stage name (as pipelines/*/dvc.yaml call it) -> stage function."""
     return _collect("stages", "STAGES")
 
 

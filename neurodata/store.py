@@ -131,18 +131,19 @@ def is_built(name: str, data_dir: str | Path | None = None) -> bool:
 
 
 def build_hint(name: str) -> str:
-    """How to build artifact *name*: the stage of dvc.yaml that writes it.
+    """How to build artifact *name*: the stage (of its family's dvc.yaml) that writes it.
 
     Parameters
     ----------
     name : str
         An artifact name.
     """
-    from ._pipeline import producer
+    from ._pipeline import declared_stages, producer
 
     stage = producer(name)
-    how = f"`dvc repro {stage}` (or `neurodata run {stage}`)" if stage else "`dvc repro`"
-    return f"build it with {how}"
+    if stage is None:
+        return "build it with `dvc repro -P`"
+    return f"build it with `dvc repro {declared_stages()[stage].dvc_target}` (or `neurodata run {stage}`)"
 
 
 def _not_built(name: str, where: Path | str) -> ArtifactNotBuilt:

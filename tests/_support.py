@@ -24,6 +24,26 @@ def copy_checkout(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def pipeline_stages(root: Path) -> dict[str, dict]:
+    """The stages of every pipelines/<family>/dvc.yaml of *root*, as written (name -> body)."""
+    import yaml
+
+    return {name: body for path in sorted(root.glob("pipelines/*/dvc.yaml"))
+            for name, body in yaml.safe_load(path.read_text())["stages"].items()}
+
+
+def lock_stages(root: Path) -> dict[str, dict]:
+    """The stages of every pipelines/<family>/dvc.lock of *root* (name -> DVC's record)."""
+    import yaml
+
+    return {name: body for path in sorted(root.glob("pipelines/*/dvc.lock"))
+            for name, body in yaml.safe_load(path.read_text())["stages"].items()}
+
+
+def lock_texts(root: Path) -> dict[str, str]:
+    return {path.parent.name: path.read_text() for path in sorted(root.glob("pipelines/*/dvc.lock"))}
+
+
 def tool_env(**extra: str) -> dict[str, str]:
     """Environment for the venv's command-line tools (neurodata, dvc) run by the tests."""
     bin_dir = Path(sys.executable).parent
@@ -78,13 +98,59 @@ def run_tool(cmd: list[str], cwd: Path, env: dict[str, str], *, ok: bool = True)
     return result
 
 
-def build_tiny_checkout(dest: Path, scheduler: str) -> Path:
-    """A copy of the checkout, committed, with the whole pipeline built on the tiny profile (a DVC experiment)."""
+def stop_fork_servers(folder: Path) -> None:
+    """Stop (SIGTERM, then wait) every fork server whose socket lives under *folder*."""
+    import signal
+    import time
+
+    for pidfile in folder.glob("*/*.pid"):
+        with contextlib.suppress(ValueError, OSError):
+            pid = int(pidfile.read_text())
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+
+def parent_pid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def alive(pid: int) -> bool:
+    """Whether process *pid* runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@contextlib.contextmanager
+def fork_server_env(**extra: str):
+    """tool_env() with `neurodata run`'s fork server on, its socket in a private folder (a short
+    path: a Unix socket's path is limited to 107 bytes); its server is stopped on exit."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="ndfs-"))
+    try:
+        yield tool_env(NEURODATA_FORKSERVER="1", NEURODATA_FORKSERVER_DIR=str(folder), **extra)
+    finally:
+        stop_fork_servers(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def build_tiny_checkout(dest: Path, scheduler: str, *, fork_server: bool = True) -> Path:
+    """A copy of the checkout, committed, with the whole pipeline built on the tiny profile (a DVC experiment).
+
+    With *fork_server*, stages start from `neurodata run`'s fork server (the default outside the
+    tests); without it, each stage is a fresh interpreter."""
     copy_checkout(dest)
-    env = tool_env(NEURODATA_SCHEDULER=scheduler)
-    run_tool(["git", "init", "-q"], dest, env)
-    run_tool(["git", "add", "-A"], dest, env)
-    run_tool(["git", "commit", "-qm", "checkout"], dest, env)
-    run_tool(["neurodata", "profile", "tiny"], dest, env)  # dvc exp run -S ...: the whole pipeline on the tiny profile
+    with fork_server_env(NEURODATA_SCHEDULER=scheduler) as env:
+        if not fork_server:
+            env["NEURODATA_FORKSERVER"] = "0"
+        run_tool(["git", "init", "-q"], dest, env)
+        run_tool(["git", "add", "-A"], dest, env)
+        run_tool(["git", "commit", "-qm", "checkout"], dest, env)
+        run_tool(["neurodata", "profile", "tiny"], dest, env)  # dvc exp run -P -S ...: the whole pipeline, tiny profile
     return dest
 

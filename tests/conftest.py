@@ -15,6 +15,10 @@ from _support import build_tiny_checkout
 
 REPO = Path(__file__).resolve().parent.parent
 
+# `neurodata run` hands stages to a fork server that outlives the command; tests start their own
+# (tests/test_forkserver.py, the tiny build) in a private folder and stop it, never an ambient one.
+os.environ["NEURODATA_FORKSERVER"] = "0"
+
 # Property tests: CI may widen the example count with HYPOTHESIS_PROFILE=ci.
 try:
     from hypothesis import settings
@@ -74,7 +78,7 @@ def tiny_checkout(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> P
     root = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
     dest = root / "tiny_checkout"
     with FileLock(str(root / "tiny_checkout.lock")):
-        if not (dest / "dvc.lock").is_file():
+        if not (dest / "pipelines" / "braingrid" / "dvc.lock").is_file():
             build_tiny_checkout(dest, "synchronous")
     return dest
 

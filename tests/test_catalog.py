@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _support import pipeline_stages
 
 import neurodata
 from neurodata.adex.stages import we_sweep
@@ -40,7 +41,7 @@ def test_every_contract_and_dvc_output_has_a_catalog_entry():
     artifacts = {entry_artifact(cat, name) for name in cat.entries}
     contracts = {p.stem for p in (REPO / "schemas").glob("*.yaml")}
     assert contracts <= artifacts
-    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    stages = pipeline_stages(REPO)
     outs = {Path(o if isinstance(o, str) else next(iter(o))).name for s in stages.values() for o in s.get("outs", [])}
     zarr_outs = {o.removesuffix(".zarr") for o in outs if o.endswith(".zarr")}
     assert zarr_outs <= artifacts
@@ -51,10 +52,10 @@ def test_every_dvc_stage_is_a_registered_stage_reading_its_own_params():
     from neurodata._registry import stages
 
     registered = stages()
-    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    dvc = pipeline_stages(REPO)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     for name, stage in dvc.items():
-        assert stage["cmd"] == f"neurodata run {name}", name
+        assert stage["cmd"] == f"neurodata run {name}" and stage["wdir"] == "../..", name
         assert name in registered, name
         assert stage["params"] == [name] and name in params, name
 
@@ -79,9 +80,9 @@ def test_catalog_reads_any_revision_through_dvc(tmp_path):
     (repo / "schemas").mkdir()
     shutil.copy(REPO / "catalog" / "catalog.yaml", repo / "catalog")
     shutil.copy(REPO / "schemas" / "adex_we_sweep.yaml", repo / "schemas")
-    dvc_yaml = yaml.safe_load((REPO / "dvc.yaml").read_text())
-    stage = {**dvc_yaml["stages"]["adex_we_sweep"], "deps": ["schemas/adex_we_sweep.yaml"]}  # the code lives in the installed package
-    (repo / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"adex_we_sweep": stage}}))
+    stage = {**pipeline_stages(REPO)["adex_we_sweep"], "deps": ["schemas/adex_we_sweep.yaml"]}  # the code lives in the installed package
+    (repo / "pipelines" / "adex").mkdir(parents=True)
+    (repo / "pipelines" / "adex" / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"adex_we_sweep": stage}}))
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], "NEURODATA_SCHEDULER": "synchronous",
            "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
@@ -96,7 +97,7 @@ def test_catalog_reads_any_revision_through_dvc(tmp_path):
     for tag, we in (("v1", [0.0, 100.0]), ("v2", [0.0, 50.0, 100.0, 150.0])):
         sweep = {"N": 200, "T": 0.2, "dt": 0.1, "we": we, "seeds": [0, 1], "rng": "numpy"}
         (repo / "params.yaml").write_text(yaml.safe_dump({"adex_we_sweep": sweep}))
-        _run([*dvc, "repro", "-q"], repo, env)
+        _run([*dvc, "repro", "-q", "--all-pipelines"], repo, env)
         _run(["git", "add", "-A"], repo, env)
         _run(["git", "commit", "-qm", tag], repo, env)
         _run(["git", "tag", tag], repo, env)

@@ -56,7 +56,7 @@ def test_validate_fails_on_bytes_changed_after_the_build(built, capsys):
 
 def test_validate_of_an_unbuilt_named_entry_fails(data_dir, capsys):
     assert main(["validate", "adex_rate_match", "--data-dir", str(data_dir)]) == 1
-    assert "adex_rate_match: NOT BUILT (build it with `dvc repro adex_rate_match`" in capsys.readouterr().out
+    assert "adex_rate_match: NOT BUILT (build it with `dvc repro pipelines/adex/dvc.yaml:adex_rate_match`" in capsys.readouterr().out
 
 
 def test_plot_writes_pngs(built, tmp_path, capsys):
@@ -83,7 +83,7 @@ def test_unknown_names_are_errors_listing_the_choices(argv, message, data_dir, c
 def test_describe_of_unbuilt_artifact_says_how_to_build(data_dir, capsys):
     assert main(["describe", "adex_rate_match", "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
-    assert "is not built" in err and "`dvc repro adex_rate_match`" in err
+    assert "is not built" in err and "`dvc repro pipelines/adex/dvc.yaml:adex_rate_match`" in err
 
 
 def test_a_profile_runs_as_a_dvc_experiment_of_its_overrides(tmp_path):
@@ -94,7 +94,7 @@ def test_a_profile_runs_as_a_dvc_experiment_of_its_overrides(tmp_path):
     profiles.mkdir()
     (profiles / "small.yaml").write_text("a: {y: [5, 6], name: q, x: null}\n")
     assert experiment_command("small", tmp_path, queue=True) == [
-        "dvc", "exp", "run", "--name", "small", "--queue",
+        "dvc", "exp", "run", "--all-pipelines", "--name", "small", "--queue",
         "--set-param", "a.y=[5,6]", "--set-param", 'a.name="q"', "--set-param", "a.x=null"]
     (profiles / "bad.yaml").write_text("c: {y: 1}\n")
     with pytest.raises(ParamError, match=r"overrides section 'c', which params.yaml does not have"):

@@ -1,4 +1,4 @@
-"""dvc.yaml tracks exactly the code each stage runs, and the committed dvc.lock matches the code."""
+"""Each family's dvc.yaml tracks exactly the code each stage runs, and the committed locks match the code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _support import copy_checkout
+from _support import copy_checkout, pipeline_stages
 
 from neurodata._code import import_closure
 from neurodata._pipeline import declared_stages
@@ -29,11 +29,11 @@ def test_every_stage_depends_on_every_module_it_imports(stage):
     module = stage_module(stage)
     needed = [p.relative_to(REPO).as_posix() for p in import_closure(module)]
     missing = [f for f in needed if not covered(f, decl.deps)]
-    assert not missing, f"dvc.yaml: stage {stage} runs {module}, which imports {missing}; add them to its deps"
+    assert not missing, f"{decl.dvcfile}: stage {stage} runs {module}, which imports {missing}; add them to its deps"
     for artifact in decl.artifacts():
         assert f"schemas/{artifact}.yaml" in decl.deps, f"stage {stage} must depend on the contract of {artifact}"
     stale_deps = [d for d in decl.deps if not (REPO / d).exists() and not d.startswith("data/")]
-    assert not stale_deps, f"dvc.yaml: stage {stage} lists deps that do not exist: {stale_deps}"
+    assert not stale_deps, f"{decl.dvcfile}: stage {stage} lists deps that do not exist: {stale_deps}"
 
 
 def test_the_closure_sees_imports_inside_functions(tmp_path):
@@ -44,10 +44,7 @@ def test_the_closure_sees_imports_inside_functions(tmp_path):
 
 
 def test_every_output_persists_so_a_failed_run_keeps_the_previous_version():
-    import yaml
-
-    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    for name, body in stages.items():
+    for name, body in pipeline_stages(REPO).items():
         for out in body["outs"]:
             assert isinstance(out, dict) and next(iter(out.values())) == {"persist": True}, (name, out)
 
@@ -80,7 +77,8 @@ def test_the_committed_lock_matches_the_code_and_params(tmp_path):
     copy_checkout(checkout)
     subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
     assert code_changes(dvc_status(checkout)) == {}, (
-        "dvc.lock does not match the code and params: rebuild with `dvc repro` on the default profile and commit dvc.lock"
+        "a pipelines/*/dvc.lock does not match the code and params: rebuild with `dvc repro -P` on the default "
+        "profile and commit the locks"
     )
     # bytecode and numba's caches written into the package by running it are never dependencies
     for family in ("adex", "gfr", "isf"):

@@ -80,7 +80,7 @@ def registry(tiny_checkout, s3_endpoint, tmp_path_factory):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["adex_we_sweep"]["we"] = [0.0, 50.0, 100.0, 150.0, 200.0]
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run_tool(["dvc", "repro", "adex_we_sweep"], repo, env)
+    run_tool(["dvc", "repro", "pipelines/adex/dvc.yaml:adex_we_sweep"], repo, env)
     run_tool(["git", "add", "-A"], repo, env)
     run_tool(["git", "commit", "-qm", "v2: more w_e"], repo, env)
     run_tool(["git", "tag", "v2"], repo, env)
@@ -96,7 +96,7 @@ def test_a_fresh_clone_pulls_byte_identical_artifacts_and_is_up_to_date(registry
     run_tool(["dvc", "pull", "--allow-missing"], clone, env)  # what the README's `make data` does first
     assert tree_hashes(clone / "data") == tree_hashes(registry / "data")
     assert "Data and pipelines are up to date" in run_tool(["dvc", "status"], clone, env).stdout
-    repro = run_tool(["dvc", "repro"], clone, env).stdout  # ... and then builds only what is missing: nothing
+    repro = run_tool(["dvc", "repro", "--all-pipelines"], clone, env).stdout  # ... and then builds only what is missing: nothing
     assert "Running stage" not in repro
 
 

@@ -115,7 +115,7 @@ def test_datatree_round_trip(tmp_path, monkeypatch):
 
 
 def test_opening_an_unbuilt_artifact_says_how_to_build_it(data_dir):
-    with pytest.raises(ArtifactNotBuilt, match=r"'adex_we_sweep' is not built: .* build it with `dvc repro adex_we_sweep`"):
+    with pytest.raises(ArtifactNotBuilt, match=r"'adex_we_sweep' is not built: .* build it with `dvc repro pipelines/adex/dvc.yaml:adex_we_sweep`"):
         open_artifact("adex_we_sweep")
     assert not artifact_path("adex_we_sweep").exists()
 

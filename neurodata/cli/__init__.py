@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from .._exceptions import NeurodataError, ParamError
-from . import describe, export_nwb, listing, plot, profile, report, run, validate
+from . import _forkserver, describe, export_nwb, listing, plot, profile, report, run, validate
 
 COMMANDS = [listing, describe, validate, run, plot, report, profile, export_nwb]
 
@@ -28,10 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+def main(argv: Sequence[str] | None = None, *, forkserver: bool = True) -> int:
+    """Entry point of the console script; returns the exit code.
+
+    ``neurodata run`` hands the stage to the fork server (see :mod:`neurodata.cli._forkserver`)
+    unless *forkserver* is false or ``NEURODATA_FORKSERVER=0``; the result is the same either way.
+    """
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if forkserver and args.command == "run" and _forkserver.enabled():
+        code = _forkserver.run_in_server(argv)
+        if code is not None:
+            return code
     try:
         return int(args.func(args) or 0)
     except NeurodataError as exc:  # bad input or damaged data: one line; anything else is a bug

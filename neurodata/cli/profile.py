@@ -3,7 +3,7 @@
 A profile is a set of parameter overrides; it runs as ``dvc exp run --name NAME -S key=value
 ...``, so DVC records it as an experiment (``dvc exp show``, ``dvc exp diff``, ``dvc metrics
 diff``) and edits params.yaml itself, keeping its comments and units. ``--queue`` only queues
-it (``dvc queue start`` runs it); ``git checkout params.yaml dvc.lock`` (or ``dvc exp apply``)
+it (``dvc queue start`` runs it); ``git checkout params.yaml pipelines`` (or ``dvc exp apply``)
 returns to another version.
 """
 
@@ -75,7 +75,7 @@ def profile_overrides(name: str, root: Path) -> list[str]:
 
 def experiment_command(name: str, root: Path, *, queue: bool = False) -> list[str]:
     """The ``dvc exp run`` command line of profile *name*."""
-    command = ["dvc", "exp", "run", "--name", name]
+    command = ["dvc", "exp", "run", "--all-pipelines", "--name", name]
     if queue:
         command.append("--queue")
     for pair in profile_overrides(name, root):

@@ -1,4 +1,4 @@
-"""``neurodata run STAGE``: run one pipeline stage with its section of params.yaml (what dvc.yaml calls)."""
+"""``neurodata run STAGE``: run one pipeline stage with its section of params.yaml (what pipelines/*/dvc.yaml call)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ._common import add_data_dir, data_dir
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run one stage", description=__doc__)
-    parser.add_argument("stage", help="stage name, as in dvc.yaml")
+    parser.add_argument("stage", help="stage name, as in pipelines/<family>/dvc.yaml")
     parser.add_argument("--params", type=Path, default=None, help="params file (default: params.yaml of the checkout)")
     parser.add_argument(
         "--scheduler",

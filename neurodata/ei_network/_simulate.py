@@ -133,6 +133,10 @@ def network_layout(params: Mapping[str, Any]) -> NetworkLayout:
 
 def _import_nest() -> Any:
     os.environ.setdefault("PYNEST_QUIET", "1")
+    # PyNEST loads its libraries with RTLD_GLOBAL, and they carry their own zstd: a codec loaded
+    # after them binds to that zstd and compresses the same chunk to other (valid) bytes. Loading
+    # numcodecs' zstd first keeps every store's bytes independent of whether NEST ran before.
+    import numcodecs.zstd  # noqa: F401
     import nest
 
     nest.verbosity = nest.VerbosityLevel.ERROR

@@ -1,5 +1,8 @@
 """The NEST generator on small networks: stimulus timing, connectivity, determinism, fidelity."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -90,3 +93,24 @@ def test_stimulated_clusters_fire_above_baseline(stimulus_effect):
     during, baseline, others = stimulus_effect(rates)
     assert during > 3 * baseline  # measured 37.6 Hz vs 8.0 Hz
     assert during > 10 * others  # measured 37.6 Hz vs 1.3 Hz
+
+
+def test_a_store_written_after_nest_has_the_bytes_of_one_written_without_it(tmp_path):
+    """PyNEST loads its libraries RTLD_GLOBAL with a zstd of their own; a codec bound to it
+    would compress the same chunk to other bytes, so an artifact's DVC hash would depend on
+    whether NEST was imported first (it did: the fork server's builds differed from plain ones)."""
+    pytest.importorskip("nest")
+    script = """
+import sys
+if sys.argv[1] == "nest":  # NEST first, as in the ei_network stage, then the store
+    from neurodata.ei_network._simulate import _import_nest
+    _import_nest()
+import numpy as np, zarr
+z = zarr.create_array(sys.argv[2], shape=(20000,), chunks=(20000,), dtype="int64",
+                      compressors=zarr.codecs.ZstdCodec(level=3, checksum=True))
+z[:] = np.random.default_rng(0).integers(0, 600, 20000)
+"""
+    for mode in ("plain", "nest"):
+        subprocess.run([sys.executable, "-c", script, mode, str(tmp_path / mode)], check=True)
+    plain, nest = ((tmp_path / m / "c" / "0").read_bytes() for m in ("plain", "nest"))
+    assert plain == nest

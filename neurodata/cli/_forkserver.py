@@ -1,0 +1,399 @@
+"""A fork server for ``neurodata run``: stages start from an interpreter that has already imported
+numpy, xarray, dask, zarr, numba and friends.
+
+A stage's own work on the tiny profile takes a second or two, but a fresh interpreter spends
+3-5 s importing the scientific stack first; ``dvc repro`` starts one per stage. So the command
+``neurodata run`` is a thin client: it hands its arguments, environment, working directory and
+its stdin/stdout/stderr (the file descriptors themselves, over a Unix socket) to a server process
+that holds the imports, and the server forks a child that runs the stage exactly as the command
+would have. The client waits and exits with the child's status; a child killed by a signal makes
+the client die by the same signal, so ``dvc repro`` and scripts see what they saw before.
+
+What keeps this safe:
+
+* **No stale code.** The server imports only third-party packages. Each child drops every
+  ``neurodata`` module the server imported for itself and imports the package afresh from the
+  client's ``sys.path``, so an edited source file takes effect on the next run, as without the
+  server.
+* **One server per environment.** The socket's name hashes the interpreter, the client's
+  ``sys.path`` (with the modification times of its folders, which ``pip install`` changes) and the
+  environment variables read at import time (``PYTHON*``, ``DASK_*``, ``NUMBA_*``, thread counts),
+  so a client never meets a server whose imports differ from what it would have imported itself.
+* **Kill semantics.** The child runs in its own process group. If the client dies (``kill -9``,
+  or DVC stopping the stage), the server kills the child's whole group at once; SIGINT, SIGTERM
+  and SIGHUP sent to the client are forwarded to the group.
+* **It goes away.** The server exits after ``NEURODATA_FORKSERVER_IDLE`` seconds (default 120)
+  without clients, or as soon as its socket file is removed or replaced.
+
+``NEURODATA_FORKSERVER=0`` runs every stage in the command's own process, as before; so does any
+failure to reach or start a server (the stage then pays the imports, nothing else changes).
+Only ``neurodata run`` uses the server: the other subcommands are quick or interactive.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["enabled", "run_in_server", "serve", "socket_path", "stop_server"]
+
+PRELOAD = (
+    "numpy", "scipy.special", "scipy.stats", "scipy.optimize", "scipy.signal", "scipy.sparse", "pandas",
+    "xarray", "dask.array", "distributed", "zarr", "numcodecs", "numba", "pandera", "h5py", "yaml",
+    "sklearn.tree", "sklearn.ensemble", "torch", "torch._dynamo",
+)
+"""What the server imports once (what a stage run imports, measured; missing ones are skipped)."""
+
+_IMPORT_TIME_ENV = ("PYTHON", "DASK_", "NUMBA_", "OMP_", "MKL_", "OPENBLAS_", "NUMEXPR_", "ZARR_", "HDF5_")
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_START_TIMEOUT_S = 120.0
+_HEADER = struct.Struct("!I")
+_MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the terminating NUL
+
+
+def enabled() -> bool:
+    """Whether ``neurodata run`` hands stages to the fork server (``NEURODATA_FORKSERVER``, default on)."""
+    return os.environ.get("NEURODATA_FORKSERVER", "1").strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def _runtime_dir() -> Path:
+    base = os.environ.get("NEURODATA_FORKSERVER_DIR") or os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+    path = Path(base) / f"neurodata-forkserver-{os.getuid()}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _key() -> str:
+    """What the server's imports depend on: interpreter, import path (and its folders' mtimes), env."""
+    mtimes = []
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            mtimes.append((entry, os.stat(entry or ".").st_mtime_ns))
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_IMPORT_TIME_ENV) or k == "HOME")
+    blob = json.dumps([sys.executable, sys.version, sys.path, mtimes, env])
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def socket_path() -> Path:
+    """The socket of the server that matches this process's interpreter, import path and env."""
+    return _runtime_dir() / f"{_key()}.sock"
+
+
+# -- framing: a 4-byte length, then JSON ------------------------------------------------------------
+
+def _send(sock: socket.socket, message: object, fds: Sequence[int] = ()) -> None:
+    data = json.dumps(message).encode()
+    payload = _HEADER.pack(len(data)) + data
+    if fds:
+        sock.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    else:
+        sock.sendall(payload)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("the peer closed the connection")
+        buf += chunk
+    return buf
+
+
+def _recv(sock: socket.socket, nfds: int = 0) -> tuple[object, list[int]]:
+    fds: list[int] = []
+    if nfds:
+        data, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, nfds)
+        if not data:
+            raise ConnectionError("the peer closed the connection")
+        data += _recv_exact(sock, _HEADER.size - len(data))
+    else:
+        data = _recv_exact(sock, _HEADER.size)
+    (length,) = _HEADER.unpack(data)
+    return json.loads(_recv_exact(sock, length)), fds
+
+
+# -- client -----------------------------------------------------------------------------------------
+
+def _connect(path: Path) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _start_server(path: Path) -> socket.socket | None:
+    """Connect to the server at *path*, starting it first if none answers (one starter at a time)."""
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (sock := _connect(path)) is not None:
+            return sock
+        boot = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); from neurodata.cli._forkserver import serve; serve(sys.argv[2])"
+        log = open(path.with_suffix(".log"), "ab")  # noqa: SIM115 - handed to the server
+        server = subprocess.Popen(
+            [sys.executable, "-c", boot, json.dumps(sys.path), str(path)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+        )
+        log.close()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while time.monotonic() < deadline and server.poll() is None:
+            if (sock := _connect(path)) is not None:
+                return sock
+            time.sleep(0.02)
+        return None
+
+
+def run_in_server(argv: Sequence[str]) -> int | None:
+    """Run ``neurodata *argv*`` in a child of the fork server; its exit code, or None if no server.
+
+    None means nothing ran (no server could be reached or started): the caller runs the command
+    itself. A child killed by a signal makes this process die by the same signal.
+    """
+    path = socket_path()
+    if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
+        return None  # a Unix socket cannot live there (NEURODATA_FORKSERVER_DIR is too deep)
+    folder = os.stat(path.parent)
+    if folder.st_uid != os.getuid() or folder.st_mode & 0o077:
+        return None  # a folder others can write to (or not ours): never hand our stdio to its socket
+    sock = _connect(path) or _start_server(path)
+    if sock is None:
+        return None
+    with sock:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        request = {"argv": list(argv), "env": dict(os.environ), "cwd": os.getcwd(), "path": sys.path,
+                   "umask": _umask()}
+        try:
+            _send(sock, request, fds=(0, 1, 2))
+            reply, _ = _recv(sock)  # sent by the child itself, once it leads its own process group
+        except (OSError, ConnectionError):
+            return None  # the server went away before forking: nothing ran
+        pgid = int(reply["pid"])  # type: ignore[index]
+
+        def forward(signum: int, _frame: object) -> None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signum)
+
+        for signum in _FORWARDED:
+            signal.signal(signum, forward)
+        try:
+            status, _ = _recv(sock)
+        except (OSError, ConnectionError):  # the server died, so nobody can report the child: stop it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            status = {"signal": signal.SIGKILL}
+    if "signal" in status:  # type: ignore[operator]
+        signum = int(status["signal"])  # type: ignore[index]
+        if signum != signal.SIGKILL:
+            signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return 128 + signum  # a signal that does not kill (should not happen)
+    return int(status["exit"])  # type: ignore[index]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def stop_server() -> bool:
+    """Stop the server that matches this environment (if any); whether one was running."""
+    path = socket_path()
+    try:
+        pid = int(path.with_suffix(".pid").read_text())
+    except (OSError, ValueError):
+        return False
+    with contextlib.suppress(OSError):
+        path.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+# -- server -----------------------------------------------------------------------------------------
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    for name in [m for m in sys.modules if m == "neurodata" or m.startswith("neurodata.")]:
+        del sys.modules[name]  # the server's own neurodata modules (this one): children import afresh
+
+
+def serve(path_str: str) -> None:
+    """Run the fork server on the Unix socket *path_str* until it idles out or its socket goes."""
+    path = Path(path_str)
+    idle_s = float(os.environ.get("NEURODATA_FORKSERVER_IDLE", "120"))
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    listener.bind(str(tmp))
+    listener.listen(64)
+    os.replace(tmp, path)  # publish only once listening
+    inode = os.stat(path).st_ino
+    path.with_suffix(".pid").write_text(str(os.getpid()))
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    children: dict[int, socket.socket] = {}  # child pid -> its client's connection
+    last_active = time.monotonic()
+    try:
+        while True:
+            readable, _, _ = select.select([listener, wake_r, *children.values()], [], [], 1.0)
+            if wake_r in readable:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_r, 4096)
+            _reap(children)
+            for pid, conn in list(children.items()):
+                if conn in readable and conn.recv(1, socket.MSG_PEEK) == b"":  # the client died: so does its stage
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)
+            if listener in readable:
+                conn, _ = listener.accept()
+                try:
+                    _fork_child(conn, listener, children, (wake_r, wake_w))
+                except OSError:  # no fork (out of memory, process limit): the client runs the stage itself
+                    conn.close()
+            if children:
+                last_active = time.monotonic()
+            elif time.monotonic() - last_active > idle_s or not _still_published(path, inode):
+                return
+    finally:
+        with contextlib.suppress(OSError):
+            if _still_published(path, inode):
+                path.unlink()
+                path.with_suffix(".pid").unlink()
+
+
+def _still_published(path: Path, inode: int) -> bool:
+    try:
+        return os.stat(path).st_ino == inode
+    except OSError:
+        return False
+
+
+def _reap(children: dict[int, socket.socket]) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = children.pop(pid, None)
+        if conn is None:
+            continue
+        message = {"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status) else {"exit": os.waitstatus_to_exitcode(status)}
+        with contextlib.suppress(OSError):
+            _send(conn, message)
+        conn.close()
+
+
+def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int, socket.socket],
+                wake: tuple[int, int]) -> None:
+    try:
+        request, fds = _recv(conn, nfds=3)
+    except (OSError, ConnectionError, ValueError):
+        conn.close()
+        return
+    if len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        conn.close()
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in fds:
+            os.close(fd)
+        raise
+    if pid == 0:  # the child: become the command the client would have run
+        code = 1
+        try:
+            os.setpgid(0, 0)  # its own group, so that the whole stage can be killed at once
+            _send(conn, {"pid": os.getpid()})
+            listener.close()
+            for other in children.values():
+                other.close()
+            conn.close()
+            for fd in wake:
+                os.close(fd)
+            code = _run_child(request, fds)  # type: ignore[arg-type]
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()  # before the client's stderr is in place: to the server's log
+        finally:
+            os._exit(code)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)  # also done by the child: whichever runs first, the group exists before any kill
+    for fd in fds:
+        os.close(fd)
+    children[pid] = conn
+
+
+def _run_child(request: dict, fds: list[int]) -> int:
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGCHLD, signal.SIGTERM, *_FORWARDED):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", closefd=False, buffering=1 if os.isatty(1) else -1)  # noqa: SIM115
+    sys.stderr = open(2, "w", closefd=False, buffering=1, errors="backslashreplace")  # noqa: SIM115
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.umask(int(request["umask"]))
+    sys.path[:] = request["path"]
+    sys.argv = ["neurodata", *request["argv"]]
+    try:
+        from neurodata.cli import main
+
+        code = main(request["argv"], forkserver=False)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        code = 128 + signal.SIGINT
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    import atexit
+    import threading
+
+    with contextlib.suppress(Exception):
+        threading._shutdown()  # type: ignore[attr-defined]  # join non-daemon threads, as at exit
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    return int(code)

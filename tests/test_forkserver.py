@@ -1,0 +1,150 @@
+"""`neurodata run` through its fork server: the same bytes, exit codes and signals as a fresh
+process, no stale code, and a stage that dies with its command (real SIGKILLs by PID)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from _support import REPO, alive, copy_checkout, fork_server_env, run_tool
+
+pytestmark = pytest.mark.slow
+
+TINY = yaml.safe_load((REPO / "profiles" / "tiny.yaml").read_text())
+
+
+def params_file(folder: Path, **overrides: dict) -> Path:
+    """params.yaml with the tiny profile's sections (and *overrides*) merged in."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for section, values in {**TINY, **overrides}.items():
+        params[section] = {**params[section], **values}
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def server_pid(folder: Path) -> int:
+    """The pid of the one server under *folder* (waiting for the first command to start it)."""
+    pidfile = wait_for(lambda: next(folder.glob("*/*.pid"), None), "the fork server to start")
+    return wait_for(lambda: pidfile.read_text().strip(), "the server's pid file") and int(pidfile.read_text())
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def wait_for(predicate, what: str, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def server_env():
+    with fork_server_env(NEURODATA_SCHEDULER="synchronous") as env:
+        yield env
+
+
+def servers(env: dict) -> Path:
+    return Path(env["NEURODATA_FORKSERVER_DIR"])
+
+
+def test_a_stage_run_by_the_server_writes_the_same_bytes_and_output(server_env, tmp_path):
+    params = params_file(tmp_path)
+    served, fresh = tmp_path / "served" / "data", tmp_path / "fresh" / "data"
+    a = run_tool(["neurodata", "run", "adex_we_sweep", "--params", str(params), "--data-dir", str(served)], tmp_path, server_env)
+    b = run_tool(["neurodata", "run", "adex_we_sweep", "--params", str(params), "--data-dir", str(fresh)], tmp_path,
+                 {**server_env, "NEURODATA_FORKSERVER": "0"})
+    assert alive(server_pid(servers(server_env)))  # a server ran the first, and outlives it
+    assert tree_hashes(served.parent) == tree_hashes(fresh.parent)  # data, metrics and plot tables alike
+    strip = lambda out: [line.replace(str(served.parent), "").replace(str(fresh.parent), "") for line in out.splitlines()[:-1]]  # noqa: E731
+    assert strip(a.stdout) == strip(b.stdout) and a.stdout.splitlines()[-1].startswith("adex_we_sweep: done in")
+
+
+def test_errors_keep_their_exit_codes_and_messages(server_env, tmp_path):
+    bad = params_file(tmp_path, adex_we_sweep={"N": "abc"})
+    failed = run_tool(["neurodata", "run", "adex_we_sweep", "--params", str(bad), "--data-dir", str(tmp_path / "data")],
+                      tmp_path, server_env, ok=False)
+    assert failed.returncode == 2  # a ParamError, as without the server
+    assert failed.stderr.startswith("neurodata run: error: ParamError: The 'N' parameter of stage adex_we_sweep")
+    unknown = run_tool(["neurodata", "run", "no_such_stage"], tmp_path, server_env, ok=False)
+    assert unknown.returncode == 1 and "no_such_stage" in unknown.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_the_child_gets_the_commands_environment_and_folder(server_env, tmp_path):
+    """NEURODATA_DATA_DIR and the working directory are the client's, not the server's."""
+    params = params_file(tmp_path)
+    env = {**server_env, "NEURODATA_DATA_DIR": str(tmp_path / "from_env")}
+    run_tool(["neurodata", "run", "adex_rate_match", "--params", "params.yaml"], tmp_path, env)  # relative to cwd
+    assert (tmp_path / "from_env" / "adex_rate_match.zarr" / "zarr.json").is_file()
+    assert params.is_file()
+
+
+def test_killing_the_command_kills_its_stage_and_writes_nothing(server_env, tmp_path):
+    """kill -9 of `neurodata run` (what DVC does to a stage it stops): the forked stage dies with it."""
+    long_run = params_file(tmp_path, braingrid_simulation={"width": 50, "analytic_epochs": 84, "simulated_epochs": 76})
+    data = tmp_path / "data"
+    client = subprocess.Popen(["neurodata", "run", "braingrid_simulation", "--params", str(long_run), "--data-dir", str(data)],
+                              cwd=tmp_path, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = server_pid(servers(server_env))
+    stage = wait_for(lambda: [c for c in children(server) if alive(c)], "the forked stage")[0]
+    os.kill(client.pid, signal.SIGKILL)  # kill -9 by PID
+    assert client.wait(timeout=60) == -signal.SIGKILL
+    wait_for(lambda: not alive(stage), "the stage to die with its command", timeout=60)
+    assert not (data / "braingrid_simulation.zarr").exists() and not (data / "braingrid_simulation.h5").exists()
+
+
+def test_a_stage_killed_by_a_signal_kills_its_command_by_the_same_signal(server_env, tmp_path):
+    long_run = params_file(tmp_path, braingrid_simulation={"width": 50, "analytic_epochs": 84, "simulated_epochs": 76})
+    client = subprocess.Popen(["neurodata", "run", "braingrid_simulation", "--params", str(long_run), "--data-dir",
+                               str(tmp_path / "data")], cwd=tmp_path, env=server_env, stdout=subprocess.DEVNULL)
+    server = server_pid(servers(server_env))
+    stage = wait_for(lambda: [c for c in children(server) if alive(c)], "the forked stage")[0]
+    os.kill(stage, signal.SIGKILL)
+    assert client.wait(timeout=60) == -signal.SIGKILL  # dvc repro sees a stage killed by SIGKILL, as before
+
+
+def test_edited_code_takes_effect_on_the_next_run(tmp_path):
+    """The server imports no neurodata module for its children: an edit is seen at once."""
+    copy_checkout(tmp_path / "checkout")
+    run_py = tmp_path / "checkout" / "neurodata" / "cli" / "run.py"
+    with fork_server_env(PYTHONPATH=str(tmp_path / "checkout")) as env:
+        params = params_file(tmp_path)
+        cmd = ["neurodata", "run", "adex_rate_match", "--params", str(params), "--data-dir", str(tmp_path / "data")]
+        first = run_tool(cmd, tmp_path, env).stdout
+        assert "done in" in first and server_pid(servers(env))
+        run_py.write_text(run_py.read_text().replace(': done in ', ': finished in '))
+        second = run_tool(cmd, tmp_path, env).stdout
+        assert "finished in" in second and "done in" not in second
+        assert len(list(servers(env).glob("*/*.sock"))) == 1  # the same server ran both
+
+
+def test_concurrent_commands_start_one_server_and_it_stops_when_idle(tmp_path):
+    with fork_server_env(NEURODATA_FORKSERVER_IDLE="2") as env:
+        params = params_file(tmp_path)
+        procs = [subprocess.Popen(["neurodata", "run", "adex_rate_match", "--params", str(params), "--data-dir",
+                                   str(tmp_path / f"data{i}")], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+                 for i in range(3)]
+        assert [p.wait(timeout=300) for p in procs] == [0, 0, 0]
+        assert len(list(servers(env).glob("*/*.pid"))) == 1
+        pid = server_pid(servers(env))
+        wait_for(lambda: not alive(pid), "the idle server to exit", timeout=120)
+        assert not list(servers(env).glob("*/*.sock"))  # it removed its socket
