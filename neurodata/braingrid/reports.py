@@ -40,7 +40,7 @@ def baseline_report(data_dir: str | Path | None = None) -> Report:
     else:
         msg = (
             f"Neither braingrid_baselines nor burst_windows is built in {folder} "
-            f"({artifact_path('braingrid_baselines', folder)}); run `dvc repro braingrid_baselines`."
+            f"({artifact_path('braingrid_baselines', folder)}); run `neurodata run braingrid_baselines`."
         )
         raise ArtifactNotBuilt(msg)
     return Report(format_baselines(ds) + note)

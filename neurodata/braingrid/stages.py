@@ -91,7 +91,7 @@ BASELINES_SPEC = {"seed": _SEED}
 
 def _input(name: str, data_dir: Path, stage: str) -> Any:
     if not is_built(name, data_dir):
-        msg = f"Stage {stage} needs artifact {name!r}, which is not built in {data_dir}; run `neurodata run {name}` (or `dvc repro`) first."
+        msg = f"Stage {stage} needs artifact {name!r}, which is not built in {data_dir}; run `neurodata run {name}` (or `dvc repro -P`) first."
         raise ArtifactNotBuilt(msg)
     return open_artifact(name, data_dir=data_dir, verify=True)
 
@@ -111,7 +111,7 @@ def _culture_files(data_dir: Path) -> list[tuple[int, Path, str | None]]:
     if foreign.is_file():
         return [(0, foreign, None)]
     msg = (f"Stage braingrid_spikes needs the generator's folder {data_dir / H5_DIR} with its summary, or a BrainGrid "
-           f"run's file {foreign}; run `neurodata run braingrid_simulation` (or `dvc repro`) first.")
+           f"run's file {foreign}; run `neurodata run braingrid_simulation` (or `dvc repro -P`) first.")
     raise ArtifactNotBuilt(msg)
 
 
@@ -120,14 +120,14 @@ def _check_h5_is_the_built_one(path: Path, expected: str | None) -> None:
     if expected is None:
         return
     if not path.is_file():
-        msg = (f"{path} is missing, though {SIMULATION_ARTIFACT} lists it; rerun `dvc repro braingrid_simulation` "
+        msg = (f"{path} is missing, though {SIMULATION_ARTIFACT} lists it; rerun `dvc repro pipelines/braingrid/dvc.yaml:braingrid_simulation` "
                "or restore it with `dvc checkout`.")
         raise ArtifactNotBuilt(msg)
     actual = file_sha256(path)
     if expected != actual:
         msg = (f"{path}: SHA-256 {actual[:16]}... differs from the {str(expected)[:16]}... that "
                f"{SIMULATION_ARTIFACT} recorded: the file is damaged or from another build. Rerun "
-               "`dvc repro braingrid_simulation` or restore it with `dvc checkout`.")
+               "`dvc repro pipelines/braingrid/dvc.yaml:braingrid_simulation` or restore it with `dvc checkout`.")
         raise ArtifactCorrupt(msg)
 
 
