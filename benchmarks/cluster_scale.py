@@ -102,6 +102,7 @@ def params_with(overrides: dict[str, dict], folder: Path) -> Path:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     for section, values in overrides.items():
         params[section].update(values)
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
