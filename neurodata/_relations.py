@@ -58,7 +58,16 @@ def _as_array(x: Any) -> Any:
     return x if isinstance(x, xr.DataArray) else np.asarray(x)
 
 
+def _sorted_within(values: Any, groups: Any) -> bool:
+    """*values* never decrease between neighbours of the same group (a table sorted by group, then
+    by *values*); neighbours are compared, never subtracted, so unsigned values cannot wrap."""
+    x, g = np.asarray(values).ravel(), np.asarray(groups).ravel()
+    same = g[1:] == g[:-1]
+    return bool(np.all(x[1:][same] >= x[:-1][same]))
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "sorted_within": _sorted_within,
     "all": _reduce(lambda x: _as_array(x).all()),
     "any": _reduce(lambda x: _as_array(x).any()),
     "count": _reduce(lambda x: _as_array(x).sum()),

@@ -66,7 +66,7 @@ def code_changes(status: dict) -> dict[str, list]:
                 continue
             deps = {p: s for p, s in change.get("changed deps", {}).items() if not (p.startswith("data/") and s == "deleted")}
             if deps or change.get("changed params"):
-                found[stage] = [deps, change.get("changed params")]
+                found[stage.rsplit(":", 1)[-1]] = [deps, change.get("changed params")]  # pipelines/<f>/dvc.yaml:<stage>
     return found
 
 

@@ -101,3 +101,20 @@ def test_validation_in_slices_checks_every_slice_and_whole_coordinates(sweep):
     swapped = ds.assign_coords(we=np.r_[ds.we.values[3:6], ds.we.values[:3], ds.we.values[6:]])
     with pytest.raises(SchemaViolation, match="we: monotonic_increasing"):
         validate(swapped, "adex_we_sweep", slices=("we", 3))
+
+
+def test_sorted_within_compares_neighbours_of_one_group_only():
+    """The spike table's order: culture, then time step. A drop at a culture's boundary is fine;
+    one inside a culture is not, also where unsigned subtraction would wrap around."""
+    import xarray as xr
+
+    from neurodata._relations import check_relation
+
+    def table(steps, cultures):
+        return xr.Dataset({"time_step": ("spike", np.asarray(steps, dtype=np.uint64)),
+                           "culture": ("spike", np.asarray(cultures, dtype=np.int16))})
+
+    assert check_relation(table([3, 7, 7, 1, 2], [0, 0, 0, 1, 1]), "sorted_within(time_step, culture)") is None
+    assert check_relation(table([5, 3, 9], [0, 0, 0]), "sorted_within(time_step, culture)") is not None
+    assert check_relation(table([5, 3, 9], [0, 1, 1]), "sorted_within(time_step, culture)") is None
+    assert check_relation(table([], []), "sorted_within(time_step, culture)") is None

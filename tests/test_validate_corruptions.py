@@ -46,7 +46,7 @@ def all_but_one(values: np.ndarray) -> np.ndarray:
 
 CASES = {
     "time_step out of order (uint64)": ("braingrid_spikes", "time_step", out_of_order,
-                                        "braingrid_spikes: time_step: sorted_by"),
+                                        "braingrid_spikes: time_step: relation 'sorted_within(time_step, culture)'"),
     "all-NaN activation_times": ("isf_simrun", "activation_times", lambda v: np.full_like(v, np.nan),
                                  "isf_simrun: activation_times: not_all_nan"),
     "all-NaN GFR rate": ("gfr_binned", "bin_20/rate", lambda v: np.full_like(v, np.nan),
@@ -60,7 +60,7 @@ CASES = {
     "labels all 1 but one": ("burst_windows", "window_5/label", all_but_one,
                              "burst_windows/window_5: label: relation 'count(label == 1) == count(label == 0)'"),
     "a split that is all train": ("burst_windows", "window_5/split", lambda v: np.full(v.shape, "train", dtype=object),
-                                  "burst_windows/window_5: split: relation \"abs(fraction(split == 'train')"),
+                                  "burst_windows/window_5: split: relation \"attrs.split_by == 'culture' or abs(fraction(split == 'train')"),
 }
 
 
