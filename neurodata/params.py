@@ -345,10 +345,25 @@ def load_params(stage: str, path: str | Path | None = None) -> dict[str, Any]:
         The stage (a top-level key of params.yaml).
     path : path, optional
         Another params file.
+
+    Raises
+    ------
+    neurodata.ParamError
+        The file cannot be read, is not a YAML mapping, or has no section *stage*.
     """
     file = _params_file(path)
-    with file.open() as fh:
-        everything = yaml.safe_load(fh) or {}
+    try:
+        with file.open() as fh:
+            everything = yaml.safe_load(fh) or {}
+    except OSError as exc:
+        msg = f"Cannot read the params file {file}: {exc.strerror or exc}."
+        raise ParamError(msg) from exc
+    except yaml.YAMLError as exc:
+        msg = f"The params file {file} is not valid YAML: {exc}"
+        raise ParamError(msg) from exc
+    if not isinstance(everything, Mapping):
+        msg = f"The params file {file} must map stage names to their parameters; got {type(everything).__name__}."
+        raise ParamError(msg)
     if stage not in everything:
         msg = f"{file} has no section {stage!r}. Sections: {sorted(everything)}."
         raise ParamError(msg)

@@ -1,5 +1,7 @@
 """The `neurodata` command on a small built artifact."""
 
+import re
+
 import pytest
 
 from neurodata import ParamError, UnknownName
@@ -128,3 +130,23 @@ def test_plot_passes_the_other_artifacts_a_figure_asks_for(built, tmp_path):
     got = _inputs(figure, built)
     assert sorted(got) == ["adex_we_sweep"]   # adex_rate_match is not built; span_s is no artifact
     assert got["adex_we_sweep"].sizes["we"] == len(SWEEP["we"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, r"Cannot read the params file .*missing\.yaml: No such file or directory"),
+        ("a: [1\n", r"is not valid YAML"),
+        ("- 1\n", r"must map stage names to their parameters; got list"),
+        ("adex_rate_match: {}\n", r"has no section 'adex_we_sweep'"),
+    ],
+)
+def test_a_bad_params_file_is_a_one_line_param_error(content, message, tmp_path, data_dir, capsys):
+    params = tmp_path / "missing.yaml"
+    if content is not None:
+        params.write_text(content)
+    assert main(["run", "adex_we_sweep", "--params", str(params), "--data-dir", str(data_dir)], forkserver=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("neurodata run: error: ParamError: ")
+    assert re.search(message, err)
+    assert "Traceback" not in err

@@ -55,6 +55,36 @@ def test_values_are_checked_on_dask_backed_data(sweep):
         validate(bad, "adex_we_sweep")
 
 
+def test_a_store_larger_than_the_in_memory_limit_is_checked_chunk_by_chunk(sweep, monkeypatch):
+    import neurodata.schemas as schemas
+
+    monkeypatch.setattr(schemas, "IN_MEMORY_BYTES", 0)
+    bad = sweep().assign(output_rate=lambda d: d.output_rate * -1).chunk({"we": 1})
+    with pytest.raises(SchemaViolation, match=r"output_rate: ge\(0\)"):
+        validate(bad, "adex_we_sweep")
+    validate(sweep().chunk({"we": 1}), "adex_we_sweep")
+    assert bad.output_rate.chunks is not None  # validation never loads the caller's dataset in place
+
+
+@pytest.mark.parametrize("dtype", ["<U40", object, "T"])
+def test_string_checks_work_on_every_string_dtype_and_after_a_zarr_round_trip(dtype, tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        "artifact: s\ndata_vars: {name: {dims: [i], dtype: str, units: '1', long_name: file, "
+        "checks: {str_matches: {pattern: 'culture_[0-9]{3}\\.h5'}, str_startswith: {prefix: culture_}}}}\n"
+    )
+
+    def ds(names):
+        return xr.Dataset({"name": ("i", np.array(names, dtype=dtype), {"units": "1", "long_name": "file"})})
+
+    validate(ds(["culture_000.h5", "culture_012.h5"]), "s", schema_dir=tmp_path)
+    ds(["culture_000.h5"]).to_zarr(tmp_path / "s.zarr", zarr_format=3, consolidated=False)
+    validate(xr.open_zarr(tmp_path / "s.zarr", consolidated=False), "s", schema_dir=tmp_path)
+    with pytest.raises(SchemaViolation, match=r"name: str_matches\(\{'pattern'"):
+        validate(ds(["culture_000.h5", "culture_000.h5x"]), "s", schema_dir=tmp_path)  # the whole string must match
+    with pytest.raises(SchemaViolation, match=r"name: str_startswith"):
+        validate(ds(["xculture_000.h5"]), "s", schema_dir=tmp_path)
+
+
 def test_a_dataset_where_a_tree_is_expected_is_rejected(tmp_path, sweep):
     (tmp_path / "tree.yaml").write_text(
         "artifact: tree\nkind: datatree\nnode_pattern: 'window_*'\n"

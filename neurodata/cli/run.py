@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--scheduler",
         default=None,
-        help="'local' (LocalCluster), 'synchronous' (in-process) or a dask scheduler address; default $NEURODATA_SCHEDULER or local",
+        help="'auto' (in-process for small work, a LocalCluster above it), 'local', 'synchronous' or a dask scheduler address; default $NEURODATA_SCHEDULER or auto",
     )
     add_data_dir(parser)
     parser.set_defaults(func=run)

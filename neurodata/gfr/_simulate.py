@@ -61,7 +61,11 @@ def _cell_arrays(cells: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
 
 def _run(cells: pd.DataFrame, sw: dict[str, np.ndarray], *, dt: float, waves: np.ndarray, z: np.ndarray,
          vt: np.ndarray, record_steps: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    p = _cell_arrays(cells, dt)
+    # writable C arrays only (pandas hands out read-only views): numba compiles one
+    # specialisation per read-only/writable mix, seconds each
+    p = {k: np.require(a, requirements="CW") for k, a in _cell_arrays(cells, dt).items()}
+    sw = {k: np.require(a, requirements="CW") for k, a in sw.items()}
+    vt, waves, z = (np.require(a, requirements="CW") for a in (vt, waves, z))
     v_out = np.zeros((len(sw["kind"]), record_steps))
     spikes, length = adex_sweeps(
         sw["kind"], sw["amp"], sw["onset"], sw["dur"], sw["n_steps"], sw["post"], sw["cell"],

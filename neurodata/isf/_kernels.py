@@ -277,8 +277,11 @@ def simulate_cell(
     ge = ge0.copy()
     gi = gi0.copy()
     gn = gn0.copy()
+    # k_rec typed int64, not Literal[int](-1): one compiled _step serves both loops (a second
+    # specialisation doubled the compile time)
+    no_record = np.int64(-1)
     for _ in range(n_warmup):
-        _step(-1, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab,
+        _step(no_record, v, state, cai, ge, gi, gn, d, rhs, parent, g_axial, c_dt, g_fixed, g_leak, e_leak, gbar, active, tab, mg_tab,
               v_lo, v_step, e_na, e_k, e_h, ca_influx, ca_dec, ca_min, ca_tab, ca_step, sk_dec,
               1.0, 1.0, 1.0, nmda_ratio, e_exc, e_inh, inj_comp, inj, dt)
     v0, state0, cai0 = v.copy(), state.copy(), cai.copy()

@@ -110,3 +110,12 @@ def test_a_subset_of_protocols_records_the_same_sweeps(recorded, pop):
         record_cells(pop, seed=3, stimuli=("Noise 3",), **RECORDING)
     with pytest.raises(ParamError, match=r"Got \(\) instead"):
         record_cells(pop, seed=3, stimuli=(), **RECORDING)
+
+
+def test_rheobase_search_and_recording_share_one_compiled_kernel(recorded, pop):
+    """pandas hands out read-only arrays; passed as they are, each read-only/writable mix would
+    compile its own specialisation of the kernel (seconds each on a cold cache)."""
+    from neurodata.gfr._kernels import adex_sweeps
+
+    measure_rheobase(pop, dt=0.1)
+    assert len(adex_sweeps.signatures) == 1

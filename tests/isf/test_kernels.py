@@ -242,6 +242,9 @@ def test_simulate_cell_warm_up_and_trials_reset(cell):
     second_alone = run(warm, n_steps, [0, 2], [10, 300], [1, 0])
     np.testing.assert_array_equal(both[0], warmed[0])
     np.testing.assert_array_equal(both[1], second_alone[0])
+    from neurodata.isf._kernels import _step
+
+    assert len(_step.signatures) == 1  # warm-up and trials share one compiled step (a second one doubled the compile)
 
 
 def test_accumulate_activations_matches_histogram():
