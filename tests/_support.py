@@ -139,13 +139,21 @@ def fork_server_env(**extra: str):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def warmup_report(checkout: Path) -> Path:
+    """Where build_tiny_checkout lists kernel signatures missing from the warm-up (beside the checkout)."""
+    return checkout.parent / f"{checkout.name}.warmup-report.txt"
+
+
 def build_tiny_checkout(dest: Path, scheduler: str, *, fork_server: bool = True) -> Path:
     """A copy of the checkout, committed, with the whole pipeline built on the tiny profile (a DVC experiment).
 
     With *fork_server*, stages start from `neurodata run`'s fork server (the default outside the
     tests); without it, each stage is a fresh interpreter."""
     copy_checkout(dest)
-    with fork_server_env(NEURODATA_SCHEDULER=scheduler) as env:
+    # the server's warmer compiles the kernels ahead; every kernel a stage compiles beyond its
+    # family's warm-up list is written to warmup_report(dest) (test_forkserver.py checks it is empty)
+    with fork_server_env(NEURODATA_SCHEDULER=scheduler, NEURODATA_FORKSERVER_WARM="1",
+                         NEURODATA_WARMUP_REPORT=str(warmup_report(dest))) as env:
         if not fork_server:
             env["NEURODATA_FORKSERVER"] = "0"
         run_tool(["git", "init", "-q"], dest, env)

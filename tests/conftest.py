@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 # `neurodata run` hands stages to a fork server that outlives the command; tests start their own
 # (tests/test_forkserver.py, the tiny build) in a private folder and stop it, never an ambient one.
 os.environ["NEURODATA_FORKSERVER"] = "0"
+os.environ["NEURODATA_FORKSERVER_WARM"] = "0"  # no background compiles, but in the tiny build (tests/_support.py)
 
 # Property tests: CI may widen the example count with HYPOTHESIS_PROFILE=ci.
 try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _support import REPO, alive, copy_checkout, fork_server_env, run_tool
+from _support import REPO, alive, copy_checkout, fork_server_env, run_tool, warmup_report
 
 pytestmark = pytest.mark.slow
 
@@ -148,3 +148,54 @@ def test_concurrent_commands_start_one_server_and_it_stops_when_idle(tmp_path):
         pid = server_pid(servers(env))
         wait_for(lambda: not alive(pid), "the idle server to exit", timeout=120)
         assert not list(servers(env).glob("*/*.sock"))  # it removed its socket
+
+
+def _cached_kernels(cache: Path) -> set[str]:
+    return {p.name.split("-")[0] for p in cache.rglob("*.nbi")}  # <module>.<kernel>-<line>.py311.nbi
+
+
+def _expected(family: str) -> set[str]:
+    from neurodata.cli._warmup import SIGNATURES
+
+    return {f"{k.partition(':')[0].rpartition('.')[2]}.{k.partition(':')[2]}" for k in SIGNATURES[family]}
+
+
+def test_the_warmer_compiles_other_families_kernels_into_numbas_cache(tmp_path):
+    """A fresh numba cache and an adex stage: the server's warmer compiles gfr's kernels too (no
+    stage asked for them), and the stage and the warmer met at the adex lock."""
+    cache = tmp_path / "numba_cache"
+    with fork_server_env(NEURODATA_FORKSERVER_WARM="adex,gfr", NUMBA_CACHE_DIR=str(cache)) as env:
+        params = params_file(tmp_path)
+        run_tool(["neurodata", "run", "adex_rate_match", "--params", str(params), "--data-dir", str(tmp_path / "data")],
+                 tmp_path, env)
+        assert _expected("adex") <= _cached_kernels(cache)
+        wait_for(lambda: _expected("gfr") <= _cached_kernels(cache), "the warmer to compile gfr's kernels", timeout=300)
+        assert list(servers(env).glob("*/*.adex.lock")) and list(servers(env).glob("*/*.gfr.lock"))
+
+
+def test_a_warmer_killed_mid_compile_leaves_the_stage_to_compile_for_itself(tmp_path):
+    """kill -9 of the warmer (by PID) while it holds the isf lock: the lock goes with it, and an
+    isf stage compiles its kernels itself and writes the same bytes as without a server."""
+    cache = tmp_path / "numba_cache"
+    params = params_file(tmp_path)
+    with fork_server_env(NEURODATA_FORKSERVER_WARM="isf", NUMBA_CACHE_DIR=str(cache)) as env:
+        run_tool(["neurodata", "run", "no_such_stage"], tmp_path, env, ok=False)  # starts the server, and the warmer
+        server = server_pid(servers(env))
+        warmer = [c for c in children(server) if alive(c) and os.getsid(c) == c]
+        assert len(warmer) == 1, "the warmer should still be compiling ISF's kernels"
+        os.kill(warmer[0], signal.SIGKILL)
+        wait_for(lambda: not alive(warmer[0]) or warmer[0] not in children(server), "the warmer to die")
+        assert not _expected("isf") <= _cached_kernels(cache)  # it died before finishing
+        run_tool(["neurodata", "run", "isf_simrun", "--params", str(params), "--data-dir", str(tmp_path / "served" / "data")],
+                 tmp_path, env)
+    run_tool(["neurodata", "run", "isf_simrun", "--params", str(params), "--data-dir", str(tmp_path / "fresh" / "data")],
+             tmp_path, {**env, "NEURODATA_FORKSERVER": "0"})
+    assert tree_hashes(tmp_path / "served") == tree_hashes(tmp_path / "fresh")
+
+
+def test_the_warm_up_list_covers_every_kernel_call_of_the_tiny_build(tiny_checkout):
+    """build_tiny_checkout runs every stage through the server with NEURODATA_WARMUP_REPORT: a kernel
+    signature a stage compiled beyond its family's SIGNATURES entry is listed there."""
+    report = warmup_report(tiny_checkout)
+    missed = report.read_text() if report.exists() else ""
+    assert missed == "", f"add these to neurodata/cli/_warmup.py SIGNATURES:\n{missed}"

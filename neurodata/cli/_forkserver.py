@@ -24,6 +24,11 @@ What keeps this safe:
   and SIGHUP sent to the client are forwarded to the group.
 * **It goes away.** The server exits after ``NEURODATA_FORKSERVER_IDLE`` seconds (default 120)
   without clients, or as soon as its socket file is removed or replaced.
+* **Kernels compile ahead.** As soon as it has imported numba, the server forks a *warmer* that
+  compiles the families' numba kernels into numba's cache while the first stages run, and each
+  child compiles (or loads) its family's kernels under a lock shared with the warmer, so none is
+  compiled twice (see :mod:`neurodata.cli._warmup`). ``NEURODATA_FORKSERVER_WARM=0`` turns this
+  off; a comma-separated list of families warms only those.
 
 ``NEURODATA_FORKSERVER=0`` runs every stage in the command's own process, as before; so does any
 failure to reach or start a server (the stage then pays the imports, nothing else changes).
@@ -62,6 +67,7 @@ _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _START_TIMEOUT_S = 120.0
 _HEADER = struct.Struct("!I")
 _MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the terminating NUL
+_WARM_PREFIX: str | None = None  # set in a server with a warmer: its kernel locks are <prefix>.<family>.lock
 
 
 def enabled() -> bool:
@@ -82,7 +88,7 @@ def _key() -> str:
     for entry in sys.path:
         with contextlib.suppress(OSError):
             mtimes.append((entry, os.stat(entry or ".").st_mtime_ns))
-    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_IMPORT_TIME_ENV) or k == "HOME")
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_IMPORT_TIME_ENV) or k in ("HOME", "NEURODATA_FORKSERVER_WARM"))
     blob = json.dumps([sys.executable, sys.version, sys.path, mtimes, env])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -241,10 +247,48 @@ def _preload() -> None:
         del sys.modules[name]  # the server's own neurodata modules (this one): children import afresh
 
 
+def _warm_families() -> list[str] | None:
+    """The families the warmer compiles (``NEURODATA_FORKSERVER_WARM``), or None for no warmer."""
+    value = os.environ.get("NEURODATA_FORKSERVER_WARM", "1").strip().lower()
+    if value in ("0", "false", "no", "off", ""):
+        return None
+    from ._warmup import SIGNATURES
+
+    return list(SIGNATURES) if value in ("1", "true", "yes", "on", "all") else [f.strip() for f in value.split(",")]
+
+
+def _start_warmer(prefix: str, families: list[str]) -> None:
+    """Fork the warmer (numba imported, nothing else yet): it compiles *families*' kernels and exits."""
+    import numba  # noqa: F401  # the one import the warmer needs; the rest of the preload goes on meanwhile
+
+    with contextlib.suppress(OSError):
+        if os.fork() == 0:
+            code = 1
+            try:
+                os.setsid()
+                for name in [m for m in sys.modules if m == "neurodata" or m.startswith("neurodata.")]:
+                    del sys.modules[name]
+                from neurodata.cli._warmup import warm
+
+                warm(prefix, families)
+                code = 0
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()  # to the server's log; a stage then compiles what it needs itself
+            finally:
+                os._exit(code)
+
+
 def serve(path_str: str) -> None:
     """Run the fork server on the Unix socket *path_str* until it idles out or its socket goes."""
+    global _WARM_PREFIX
     path = Path(path_str)
     idle_s = float(os.environ.get("NEURODATA_FORKSERVER_IDLE", "120"))
+    families = _warm_families()
+    if families:
+        _WARM_PREFIX = str(path.with_suffix(""))
+        _start_warmer(_WARM_PREFIX, families)
     _preload()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
@@ -357,6 +401,43 @@ def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int
     children[pid] = conn
 
 
+def _compile_stage_kernels(argv: Sequence[str]) -> dict[str, set[str]] | None:
+    """In a server with a warmer: compile (or load) the stage's family's kernels under the family's
+    lock, waiting for the warmer if it holds it; the kernels held afterwards, or None."""
+    if _WARM_PREFIX is None:
+        return None
+    from neurodata import _registry
+    from neurodata._exceptions import NeurodataError
+
+    from . import build_parser
+    from ._warmup import compile_family, family_lock, kernel_signatures
+
+    try:
+        args = build_parser().parse_args(argv)
+        family = _registry.stage_module(args.stage).split(".")[1] if args.command == "run" else None
+    except (SystemExit, NeurodataError):
+        return None  # main reports the bad command line
+    if family is not None:
+        with family_lock(_WARM_PREFIX, family):
+            compile_family(family)
+    return kernel_signatures()
+
+
+def _report_uncovered_kernels(before: dict[str, set[str]] | None) -> None:
+    """Append the kernel signatures the stage compiled beyond its family's warm-up to the file
+    ``NEURODATA_WARMUP_REPORT`` names (tests: the warm-up list must cover every stage)."""
+    report = os.environ.get("NEURODATA_WARMUP_REPORT")
+    if before is None or not report:
+        return
+    from ._warmup import kernel_signatures
+
+    missed = [f"{kernel}: {text}" for kernel, texts in sorted(kernel_signatures().items())
+              for text in sorted(texts - before.get(kernel, set()))]
+    if missed:
+        with open(report, "a") as fh:
+            fh.write("".join(f"{line}\n" for line in missed))
+
+
 def _run_child(request: dict, fds: list[int]) -> int:
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGCHLD, signal.SIGTERM, *_FORWARDED):
@@ -377,7 +458,9 @@ def _run_child(request: dict, fds: list[int]) -> int:
     try:
         from neurodata.cli import main
 
+        compiled = _compile_stage_kernels(request["argv"])
         code = main(request["argv"], forkserver=False)
+        _report_uncovered_kernels(compiled)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
