@@ -418,8 +418,12 @@ def _compile_stage_kernels(argv: Sequence[str]) -> dict[str, set[str]] | None:
     except (SystemExit, NeurodataError):
         return None  # main reports the bad command line
     if family is not None:
-        with family_lock(_WARM_PREFIX, family):
-            compile_family(family)
+        try:
+            with family_lock(_WARM_PREFIX, family):
+                compile_family(family)
+        except Exception as exc:  # never fail a stage for its warm-up: it compiles what it calls itself
+            print(f"neurodata: compiling {family}'s kernels ahead failed ({type(exc).__name__}: {exc}); "
+                  "the stage compiles them itself", file=sys.stderr)
     return kernel_signatures()
 
 

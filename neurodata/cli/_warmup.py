@@ -26,6 +26,7 @@ import fcntl
 import importlib
 import re
 import sys
+import traceback
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,10 +146,13 @@ def warm(prefix: str | Path, families: list[str] | None = None) -> None:
     while queue:
         family = queue.popleft()
         with family_lock(prefix, family, blocking=not queue) as held:
-            if held:
-                compile_family(family)
-            else:
+            if not held:
                 queue.append(family)
+                continue
+            try:
+                compile_family(family)
+            except Exception:  # noqa: BLE001 - logged; the stages compile that family themselves
+                traceback.print_exc()
 
 
 def kernel_signatures() -> dict[str, set[str]]:
