@@ -199,3 +199,21 @@ def test_the_warm_up_list_covers_every_kernel_call_of_the_tiny_build(tiny_checko
     report = warmup_report(tiny_checkout)
     missed = report.read_text() if report.exists() else ""
     assert missed == "", f"add these to neurodata/cli/_warmup.py SIGNATURES:\n{missed}"
+
+
+def test_one_server_per_environment_survives_a_build_writing_into_the_checkout(tmp_path, monkeypatch):
+    """The server's key follows `pip install` (a site-packages folder's mtime), not a stage
+    creating data/ in a checkout on sys.path: a cold build used to start a second server there."""
+    from neurodata.cli import _forkserver
+
+    checkout, site = tmp_path / "checkout", tmp_path / "lib" / "site-packages"
+    checkout.mkdir()
+    site.mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(checkout), str(site)])
+    key = _forkserver._key()
+    (checkout / "data").mkdir()
+    os.utime(checkout, ns=(time.time_ns() + 10**9,) * 2)
+    assert _forkserver._key() == key
+    (site / "newpkg-1.0.dist-info").mkdir()
+    os.utime(site, ns=(time.time_ns() + 2 * 10**9,) * 2)
+    assert _forkserver._key() != key

@@ -16,7 +16,7 @@ What keeps this safe:
   client's ``sys.path``, so an edited source file takes effect on the next run, as without the
   server.
 * **One server per environment.** The socket's name hashes the interpreter, the client's
-  ``sys.path`` (with the modification times of its folders, which ``pip install`` changes) and the
+  ``sys.path`` (with the modification times of its site-packages, which ``pip install`` changes) and the
   environment variables read at import time (``PYTHON*``, ``DASK_*``, ``NUMBA_*``, thread counts),
   so a client never meets a server whose imports differ from what it would have imported itself.
 * **Kill semantics.** The child runs in its own process group. If the client dies (``kill -9``,
@@ -83,11 +83,17 @@ def _runtime_dir() -> Path:
 
 
 def _key() -> str:
-    """What the server's imports depend on: interpreter, import path (and its folders' mtimes), env."""
+    """What the server's imports depend on: interpreter, import path (and its package folders' mtimes), env.
+
+    Only ``site-packages`` folders count their modification time (``pip install`` changes it):
+    a checkout on the path changes its own whenever a stage creates ``data/`` or ``metrics/``,
+    which would start a second server in the middle of a first build.
+    """
     mtimes = []
     for entry in sys.path:
-        with contextlib.suppress(OSError):
-            mtimes.append((entry, os.stat(entry or ".").st_mtime_ns))
+        if Path(entry).name in ("site-packages", "dist-packages"):
+            with contextlib.suppress(OSError):
+                mtimes.append((entry, os.stat(entry).st_mtime_ns))
     env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_IMPORT_TIME_ENV) or k in ("HOME", "NEURODATA_FORKSERVER_WARM"))
     blob = json.dumps([sys.executable, sys.version, sys.path, mtimes, env])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
