@@ -112,6 +112,34 @@ def test_killing_the_command_kills_its_stage_and_writes_nothing(server_env, tmp_
     assert not (data / "braingrid_simulation.zarr").exists() and not (data / "braingrid_simulation.h5").exists()
 
 
+def test_a_command_killed_before_it_read_its_stages_pid_still_takes_the_stage_with_it(server_env, tmp_path):
+    """A client that dies with the child's pid message unread resets the connection (ECONNRESET):
+    the server must take that as the client's death, kill the stage and keep serving (it used to
+    die of the error, leaving the stage running as an orphan)."""
+    import socket
+    import sys
+
+    from neurodata.cli._forkserver import _send
+
+    run_tool(["neurodata", "run", "no_such_stage"], tmp_path, server_env, ok=False)  # the server is up
+    server = server_pid(servers(server_env))
+    long_run = params_file(tmp_path, braingrid_simulation={"width": 50, "analytic_epochs": 84, "simulated_epochs": 76})
+    argv = ["run", "braingrid_simulation", "--params", str(long_run), "--data-dir", str(tmp_path / "data")]
+    devnull = os.open(os.devnull, os.O_RDWR)
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(next(servers(server_env).glob("*/*.sock"))))
+    _send(client, {"argv": argv, "env": server_env, "cwd": str(tmp_path), "path": sys.path, "umask": 0o022},
+          fds=(devnull, devnull, devnull))
+    os.close(devnull)
+    stage = wait_for(lambda: [c for c in children(server) if alive(c)], "the forked stage")[0]
+    wait_for(lambda: client.recv(1, socket.MSG_PEEK), "the stage's pid message")  # there, and left unread
+    client.close()
+    wait_for(lambda: not alive(stage), "the stage to die with its command", timeout=60)
+    assert alive(server)
+    assert run_tool(["neurodata", "run", "no_such_stage"], tmp_path, server_env, ok=False).returncode == 1
+    assert server_pid(servers(server_env)) == server  # the same server answered
+
+
 def test_a_stage_killed_by_a_signal_kills_its_command_by_the_same_signal(server_env, tmp_path):
     long_run = params_file(tmp_path, braingrid_simulation={"width": 50, "analytic_epochs": 84, "simulated_epochs": 76})
     client = subprocess.Popen(["neurodata", "run", "braingrid_simulation", "--params", str(long_run), "--data-dir",

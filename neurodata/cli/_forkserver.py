@@ -320,7 +320,7 @@ def serve(path_str: str) -> None:
                     os.read(wake_r, 4096)
             _reap(children)
             for pid, conn in list(children.items()):
-                if conn in readable and conn.recv(1, socket.MSG_PEEK) == b"":  # the client died: so does its stage
+                if conn in readable and _client_gone(conn):  # the client died: so does its stage
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(pid, signal.SIGKILL)
             if listener in readable:
@@ -338,6 +338,16 @@ def serve(path_str: str) -> None:
             if _still_published(path, inode):
                 path.unlink()
                 path.with_suffix(".pid").unlink()
+
+
+def _client_gone(conn: socket.socket) -> bool:
+    """Whether the client at the other end of *conn* has gone. A client killed before it read the
+    child's pid message resets the connection (ECONNRESET), which is a death too, not an error of
+    the server: raised, it used to end the server and leave the stage running as an orphan."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _still_published(path: Path, inode: int) -> bool:
