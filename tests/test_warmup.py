@@ -40,3 +40,35 @@ def test_a_kernel_call_outside_the_list_shows_up_in_the_notation():
     poisson_cdf(np.float32(0.5))  # a float32 mean: a second specialisation, missing from the list
     after = kernel_signatures()
     assert after["neurodata.adex._kernels:poisson_cdf"] - before["neurodata.adex._kernels:poisson_cdf"] == {"f4"}
+
+
+def test_the_warmer_skips_a_family_a_stage_holds_and_comes_back_to_it(tmp_path, monkeypatch):
+    """Lock order with real lock files: a held family is tried again after the free ones, and the
+    warmer waits (without spinning) while every family left is held."""
+    import threading
+    import time
+
+    from neurodata.cli import _warmup
+
+    done: list[str] = []
+    monkeypatch.setattr(_warmup, "compile_family", done.append)
+    prefix = tmp_path / "key"
+    release = threading.Event()
+
+    def stage_holding(family: str) -> None:
+        with _warmup.family_lock(prefix, family):
+            release.wait(10)
+
+    # a lock held by another process is what the warmer meets; flock locks of another open file
+    # description in this process behave the same
+    holders = [threading.Thread(target=stage_holding, args=(f,)) for f in ("isf", "gfr")]
+    for t in holders:
+        t.start()
+    time.sleep(0.2)
+    warmer = threading.Thread(target=_warmup.warm, args=(prefix, ["isf", "braingrid", "gfr", "adex"]))
+    warmer.start()
+    time.sleep(0.5)
+    assert done == ["braingrid", "adex"]  # the free ones first; isf and gfr are held
+    release.set()
+    warmer.join(10)
+    assert not warmer.is_alive() and sorted(done[2:]) == ["gfr", "isf"]

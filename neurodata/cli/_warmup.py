@@ -26,6 +26,7 @@ import fcntl
 import importlib
 import re
 import sys
+import time
 import traceback
 from collections import deque
 from collections.abc import Iterator
@@ -143,12 +144,18 @@ def family_lock(prefix: str | Path, family: str, *, blocking: bool = True) -> It
 def warm(prefix: str | Path, families: list[str] | None = None) -> None:
     """The warmer: compile every family's kernels, each under its lock, skipping a held one until later."""
     queue = deque(families if families is not None else SIGNATURES)
+    skipped = 0  # families found held since the last one compiled
     while queue:
         family = queue.popleft()
         with family_lock(prefix, family, blocking=not queue) as held:
             if not held:
                 queue.append(family)
+                skipped += 1
+                if skipped >= len(queue):  # every family left is held by a stage: do not spin
+                    time.sleep(0.1)
+                    skipped = 0
                 continue
+            skipped = 0
             try:
                 compile_family(family)
             except Exception:  # noqa: BLE001 - logged; the stages compile that family themselves
