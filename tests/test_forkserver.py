@@ -245,3 +245,20 @@ def test_one_server_per_environment_survives_a_build_writing_into_the_checkout(t
     (site / "newpkg-1.0.dist-info").mkdir()
     os.utime(site, ns=(time.time_ns() + 2 * 10**9,) * 2)
     assert _forkserver._key() != key
+
+
+def test_a_stage_that_dies_before_reporting_its_pid_gives_its_status_to_the_command():
+    """The server reaps a child killed before it sent its pid and sends the status at once: the
+    command takes that first message as the status (it used to fail with KeyError 'pid', exit 1)."""
+    import socket
+
+    from neurodata.cli._forkserver import _send, _wait_for_child
+
+    command, server = socket.socketpair()
+    with command, server:
+        _send(server, {"signal": signal.SIGKILL})
+        assert _wait_for_child(command) == {"signal": signal.SIGKILL}
+    command, server = socket.socketpair()
+    with command:
+        server.close()  # the server went away before forking
+        assert _wait_for_child(command) is None

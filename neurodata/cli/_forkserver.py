@@ -193,23 +193,11 @@ def run_in_server(argv: Sequence[str]) -> int | None:
                    "umask": _umask()}
         try:
             _send(sock, request, fds=(0, 1, 2))
-            reply, _ = _recv(sock)  # sent by the child itself, once it leads its own process group
-        except (OSError, ConnectionError):
+        except OSError:
             return None  # the server went away before forking: nothing ran
-        pgid = int(reply["pid"])  # type: ignore[index]
-
-        def forward(signum: int, _frame: object) -> None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signum)
-
-        for signum in _FORWARDED:
-            signal.signal(signum, forward)
-        try:
-            status, _ = _recv(sock)
-        except (OSError, ConnectionError):  # the server died, so nobody can report the child: stop it
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
-            status = {"signal": signal.SIGKILL}
+        status = _wait_for_child(sock)
+        if status is None:
+            return None
     if "signal" in status:  # type: ignore[operator]
         signum = int(status["signal"])  # type: ignore[index]
         if signum != signal.SIGKILL:
@@ -217,6 +205,32 @@ def run_in_server(argv: Sequence[str]) -> int | None:
         os.kill(os.getpid(), signum)
         return 128 + signum  # a signal that does not kill (should not happen)
     return int(status["exit"])  # type: ignore[index]
+
+
+def _wait_for_child(sock: socket.socket) -> dict | None:
+    """The child's exit status, ``{"exit": code}`` or ``{"signal": signum}``, forwarding SIGINT,
+    SIGTERM and SIGHUP to its group meanwhile; None if the server went away before forking."""
+    try:
+        reply, _ = _recv(sock)  # sent by the child itself, once it leads its own process group
+    except (OSError, ConnectionError):
+        return None
+    if "pid" not in reply:  # type: ignore[operator]
+        return reply  # type: ignore[return-value]  # the child died before it could report: the server sent its status
+    pgid = int(reply["pid"])  # type: ignore[index]
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signum)
+
+    for signum in _FORWARDED:
+        signal.signal(signum, forward)
+    try:
+        status, _ = _recv(sock)
+    except (OSError, ConnectionError):  # the server died, so nobody can report the child: stop it
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        status = {"signal": signal.SIGKILL}
+    return status  # type: ignore[return-value]
 
 
 def _umask() -> int:
