@@ -67,12 +67,13 @@ _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _START_TIMEOUT_S = 120.0
 _HEADER = struct.Struct("!I")
 _MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the terminating NUL
+_OFF = ("0", "false", "no", "off", "")  # values of NEURODATA_FORKSERVER(_WARM) that turn it off
 _WARM_PREFIX: str | None = None  # set in a server with a warmer: its kernel locks are <prefix>.<family>.lock
 
 
 def enabled() -> bool:
     """Whether ``neurodata run`` hands stages to the fork server (``NEURODATA_FORKSERVER``, default on)."""
-    return os.environ.get("NEURODATA_FORKSERVER", "1").strip().lower() not in ("0", "false", "no", "off", "")
+    return os.environ.get("NEURODATA_FORKSERVER", "1").strip().lower() not in _OFF
 
 
 def _runtime_dir() -> Path:
@@ -257,20 +258,25 @@ def stop_server() -> bool:
 
 # -- server -----------------------------------------------------------------------------------------
 
+def _drop_neurodata_modules() -> None:
+    """Forget the server's own neurodata modules (this one): whoever imports next imports afresh."""
+    for name in [m for m in sys.modules if m == "neurodata" or m.startswith("neurodata.")]:
+        del sys.modules[name]
+
+
 def _preload() -> None:
     import importlib
 
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    for name in [m for m in sys.modules if m == "neurodata" or m.startswith("neurodata.")]:
-        del sys.modules[name]  # the server's own neurodata modules (this one): children import afresh
+    _drop_neurodata_modules()
 
 
 def _warm_families() -> list[str] | None:
     """The families the warmer compiles (``NEURODATA_FORKSERVER_WARM``), or None for no warmer."""
     value = os.environ.get("NEURODATA_FORKSERVER_WARM", "1").strip().lower()
-    if value in ("0", "false", "no", "off", ""):
+    if value in _OFF:
         return None
     from ._warmup import SIGNATURES
 
@@ -286,8 +292,7 @@ def _start_warmer(prefix: str, families: list[str]) -> None:
             code = 1
             try:
                 os.setsid()
-                for name in [m for m in sys.modules if m == "neurodata" or m.startswith("neurodata.")]:
-                    del sys.modules[name]
+                _drop_neurodata_modules()
                 from neurodata.cli._warmup import warm
 
                 warm(prefix, families)
