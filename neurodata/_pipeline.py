@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ._paths import project_root
+from ._paths import load_yaml, project_root
 
 __all__ = [
     "Stage",
@@ -67,7 +65,7 @@ PIPELINES = "pipelines/*/dvc.yaml"
 
 @functools.cache
 def _parse(path: Path, dvcfile: str, mtime: float) -> dict[str, StageDecl]:
-    stages = (yaml.safe_load(path.read_text()) or {}).get("stages", {})
+    stages = (load_yaml(path.read_text()) or {}).get("stages", {})
     for name, body in stages.items():
         if body.get("wdir") != "../..":  # paths below are read as relative to the checkout
             msg = f"{dvcfile}: stage {name} must run from the checkout's root (wdir: ../..), not {body.get('wdir')!r}"

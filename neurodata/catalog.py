@@ -21,7 +21,7 @@ from intake.readers.readers import BaseReader
 
 from . import _options
 from ._exceptions import ParamError, UnknownArtifact, UnknownName
-from ._paths import catalog_root, is_checkout, project_root
+from ._paths import catalog_root, is_checkout, load_yaml, project_root
 
 __all__ = [
     "ArtifactReader",
@@ -153,21 +153,19 @@ def open_catalog(path: str | Path | None = None, *, repo: str | Path | None = No
     >>> "adex_we_sweep" in cat.entries
     True
     """
-    import yaml
-
     if repo is not None:
         from dvc.api import DVCFileSystem
 
         fs = DVCFileSystem(str(repo), rev=rev or None)
-        cat = Catalog.from_dict(yaml.safe_load(fs.read_text(CATALOG_FILE)))
-        registry_params = yaml.safe_load(fs.read_text("params.yaml")) or {}
+        cat = Catalog.from_dict(load_yaml(fs.read_text(CATALOG_FILE)))
+        registry_params = load_yaml(fs.read_text("params.yaml")) or {}
         cat.user_parameters["CATALOG_DIR"] = ""
         defaults = {"repo": str(repo), "rev": rev or ""}
     else:
         file = Path(path) if path is not None and Path(path).is_file() else catalog_path(path)
         cat = Catalog.from_yaml_file(str(file))
         params_file = file.parent.parent / "params.yaml"
-        registry_params = yaml.safe_load(params_file.read_text()) if params_file.is_file() else {}
+        registry_params = load_yaml(params_file.read_text()) if params_file.is_file() else {}
         defaults = {"rev": rev} if rev else {}
     cat.__class__ = NeurodataCatalog
     cat.registry_params = registry_params

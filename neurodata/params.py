@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from ._exceptions import ParamError
-from ._paths import project_root
+from ._paths import load_yaml, project_root
 
 __all__ = [
     "Boolean",
@@ -354,7 +354,7 @@ def load_params(stage: str, path: str | Path | None = None) -> dict[str, Any]:
     file = _params_file(path)
     try:
         with file.open() as fh:
-            everything = yaml.safe_load(fh) or {}
+            everything = load_yaml(fh) or {}
     except OSError as exc:
         msg = f"Cannot read the params file {file}: {exc.strerror or exc}."
         raise ParamError(msg) from exc

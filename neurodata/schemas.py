@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from ._exceptions import SchemaViolation
-from ._paths import project_root
+from ._paths import load_yaml, project_root
 
 __all__ = [
     "UNITS",
@@ -187,7 +186,7 @@ def contracts_dir() -> Path:
 @functools.cache
 def _load_contract_cached(path: Path, mtime: float) -> Contract:
     with path.open() as fh:
-        spec = yaml.safe_load(fh)
+        spec = load_yaml(fh)
     name = spec.get("artifact", path.stem)
     kind = spec.get("kind", "dataset")
     if kind not in ("dataset", "datatree"):

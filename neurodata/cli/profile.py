@@ -16,10 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .._exceptions import ParamError, UnknownName
-from .._paths import project_root
+from .._paths import load_yaml, project_root
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,8 +56,8 @@ def profile_overrides(name: str, root: Path) -> list[str]:
     if name not in known:
         msg = f"No profile {name!r}. Profiles: {known} (files in {profiles})."
         raise UnknownName(msg)
-    base = yaml.safe_load((root / "params.yaml").read_text()) or {}
-    overrides = yaml.safe_load((profiles / f"{name}.yaml").read_text()) or {}
+    base = load_yaml((root / "params.yaml").read_text()) or {}
+    overrides = load_yaml((profiles / f"{name}.yaml").read_text()) or {}
     pairs = []
     for section, values in overrides.items():
         if section not in base or not isinstance(values, Mapping):
