@@ -16,9 +16,8 @@ from ._exceptions import (
     UnknownName,
 )
 from ._options import get_options, set_options
-from ._version import __version__
 
-# Families and heavy machinery load on first access (PEP 562), so `import neurodata` stays cheap.
+# Families, heavy machinery and the version load on first access (PEP 562), so `import neurodata` stays cheap.
 _submodules = ("adex", "braingrid", "ei_network", "gfr", "isf", "catalog", "nwb", "store", "schemas", "runner")
 _lazy_functions = {
     "open_catalog": "neurodata.catalog",
@@ -35,6 +34,10 @@ _lazy_functions = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs 60 ms, paid by every `neurodata` command
+        from ._version import __version__
+
+        return __version__
     if name in _submodules:
         return importlib.import_module(f"neurodata.{name}")
     if name in _lazy_functions:
