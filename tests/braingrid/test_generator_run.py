@@ -20,7 +20,8 @@ from neurodata.braingrid import (
 )
 from neurodata.braingrid._checklist import ITEM7_BOUNDS, check_failures
 from neurodata.braingrid.stages_simulation import H5_DIR, culture_h5, simulate
-from neurodata.params import load_params
+from neurodata._paths import load_yaml, project_root
+from neurodata.params import load_params, merge_profile
 
 
 def params(stage: str, **overrides) -> dict:
@@ -28,8 +29,10 @@ def params(stage: str, **overrides) -> dict:
     return {**load_params(stage), **overrides}
 
 
-TINY = params("braingrid_simulation", width=20, schedule="pregrowth", epoch_s=10, simulated_epochs=3, analytic_epochs=28,
-              rho=0.004, seed=1, n_cultures=2, min_bursts=1)  # the tiny profile's settings
+ROOT = project_root()
+TINY = {**merge_profile(load_yaml((ROOT / "params.yaml").read_text()),
+                        load_yaml((ROOT / "profiles" / "tiny.yaml").read_text()))["braingrid_simulation"],
+        "min_bursts": 1}  # the tiny profile's run
 
 
 @pytest.fixture(scope="module")
@@ -125,12 +128,14 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
     assert h5.name == "culture_000.h5" and store.name == "braingrid_simulation.zarr"
     assert sorted(p.name for p in h5.parent.iterdir()) == ["culture_000.h5", "culture_001.h5"]
     report = check_braingrid_h5(h5)  # checklist items 1-5
-    assert report.n_neurons == 400 and report.n_epochs == 31 and report.n_starters == 40
+    onset = TINY["analytic_epochs"]  # 14: the uncoupled epochs, then 3 coupled ones
+    assert (onset, TINY["simulated_epochs"]) == (14, 3)
+    assert report.n_neurons == 400 and report.n_epochs == 17 and report.n_starters == 40
     with h5py.File(h5, "r") as f:
         assert f["Tsim"][0] == 10.0
-        assert f["simulationEndTime"][0] == pytest.approx(310.0)
-        assert f.attrs["analyticEpochs"] == 28
-        assert f.attrs["firstCoupledStep"] == 28 * 100_000
+        assert f["simulationEndTime"][0] == pytest.approx(170.0)
+        assert f.attrs["analyticEpochs"] == 14
+        assert f.attrs["firstCoupledStep"] == 14 * 100_000
         assert f.attrs["culture"] == 0
         params = json.loads(f.attrs["stage_params"])
         assert params["width"] == 20 and params["seed"] == 1 and params["n_cultures"] == 2
@@ -139,8 +144,8 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
         rates = f["ratesHistory"][:]
         starters = f["starterNeurons"][:]
         other = np.setdiff1d(np.arange(400), starters)
-        assert np.all(rates[1:29, other] == 0)  # item 5: non-starters silent before onset
-        assert np.all(rates[1:29, starters].sum(axis=0) > 0)  # the uncoupled epochs hold the starters' spikes
+        assert np.all(rates[1:onset + 1, other] == 0)  # item 5: non-starters silent before onset
+        assert np.all(rates[1:onset + 1, starters].sum(axis=0) > 0)  # the uncoupled epochs hold the starters' spikes
         check = json.loads(f.attrs["burstCheck"])
     # items 1-7 on the written file, bursts found as the original analysis finds them
     full = checklist_h5(h5, min_bursts=3)
@@ -149,7 +154,7 @@ def test_stage_writes_a_checked_braingrid_file_with_bursts(tiny_run):
     assert check["n_bursts"] >= 3 and check["n_bursts_with_history"] == check["n_bursts"]  # item 6
     for key, (lo, hi) in ITEM7_BOUNDS.items():  # item 7
         assert lo <= check[key] <= hi, key
-    assert check["first_burst_step"] >= 28 * 100_000  # no burst while uncoupled
+    assert check["first_burst_step"] >= onset * 100_000  # no burst while uncoupled
 
 
 def matlab_avalanche_bursts(T, C, mean_isi, burst_min):
@@ -216,11 +221,11 @@ def test_stage_summary_is_labelled_and_matches_the_file(tiny_run):
     import hashlib
 
     ds = xr.open_zarr(store)
-    assert ds.sizes == {"culture": 2, "epoch": 32, "neuron": 400}
+    assert ds.sizes == {"culture": 2, "epoch": 18, "neuron": 400}  # epoch 0 and 14 + 3
     for name in [*ds.data_vars, *ds.coords]:
         assert "long_name" in ds[name].attrs, name
     assert ds["radius"].attrs["units"] == "grid_unit" and ds["rate"].attrs["units"] == "Hz"
-    assert ds["coupled"].values.sum() == 3 and not ds["coupled"].values[:29].any()
+    assert ds["coupled"].values.sum() == 3 and not ds["coupled"].values[:15].any()
     for c in (0, 1):
         path = data_dir / str(ds["h5_file"].values[c])
         assert path == data_dir / culture_h5(c)
