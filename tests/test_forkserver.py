@@ -150,6 +150,36 @@ def test_a_stage_killed_by_a_signal_kills_its_command_by_the_same_signal(server_
     assert client.wait(timeout=60) == -signal.SIGKILL  # dvc repro sees a stage killed by SIGKILL, as before
 
 
+def test_a_stage_reports_its_exit_status_itself_while_the_server_is_stopped(server_env, tmp_path):
+    """The child sends the command its exit status (the server may be busy importing
+    PRELOAD_LATER then): with the server stopped by SIGSTOP once the stage is forked, the command
+    still ends with the stage's code. The stage waits on a FIFO as its params file meanwhile."""
+    fifo = tmp_path / "params.yaml"
+    os.mkfifo(fifo)
+    client = subprocess.Popen(["neurodata", "run", "adex_we_sweep", "--params", str(fifo), "--data-dir",
+                               str(tmp_path / "data")], cwd=tmp_path, env=server_env, stderr=subprocess.PIPE, text=True)
+    server = server_pid(servers(server_env))
+    wait_for(lambda: [c for c in children(server) if alive(c)], "the forked stage")
+    os.kill(server, signal.SIGSTOP)
+    try:
+        writer = wait_for(lambda: _open_for_writing(fifo), "the stage to open its params file")
+        with os.fdopen(writer, "w") as fh:
+            fh.write("[a list, not a mapping]\n")
+        assert client.wait(timeout=60) == 2  # the ParamError's code, from the stage itself
+        assert "ParamError" in client.stderr.read()
+    finally:
+        os.kill(server, signal.SIGCONT)
+        if client.poll() is None:
+            client.kill()
+
+
+def _open_for_writing(fifo: Path) -> int | None:
+    try:
+        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # ENXIO: no reader yet
+        return None
+
+
 def test_edited_code_takes_effect_on_the_next_run(tmp_path):
     """The server imports no neurodata module for its children: an edit is seen at once."""
     copy_checkout(tmp_path / "checkout")

@@ -58,9 +58,14 @@ __all__ = ["enabled", "run_in_server", "serve", "socket_path", "stop_server"]
 PRELOAD = (
     "numpy", "scipy.special", "scipy.stats", "scipy.optimize", "scipy.signal", "scipy.sparse", "pandas",
     "xarray", "dask.array", "distributed", "zarr", "numcodecs", "numba", "pandera", "pandera.xarray", "h5py", "yaml",
-    "sklearn.tree", "sklearn.ensemble", "torch", "torch._dynamo", "importlib.metadata",
+    "importlib.metadata",
 )
-"""What the server imports once (what a stage run imports, measured; missing ones are skipped)."""
+"""What the server imports before it serves (what every stage imports, measured; missing ones are skipped)."""
+
+PRELOAD_LATER = ("sklearn.tree", "sklearn.ensemble", "torch", "torch._dynamo")
+"""What the server imports while serving, one module between two requests, once the warmer is done
+(a core is free then): a few stages need them (BrainGrid's baselines, GFR's fits), 5.5 s of
+imports the first stage of a build would otherwise wait for."""
 
 _IMPORT_TIME_ENV = ("PYTHON", "DASK_", "NUMBA_", "OMP_", "MKL_", "OPENBLAS_", "NUMEXPR_", "ZARR_", "HDF5_")
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -264,12 +269,17 @@ def _drop_neurodata_modules() -> None:
         del sys.modules[name]
 
 
-def _preload() -> None:
+def _import(name: str) -> None:
     import importlib
 
+    with contextlib.suppress(ImportError):
+        importlib.import_module(name)
+    _drop_neurodata_modules()
+
+
+def _preload() -> None:
     for name in PRELOAD:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
+        _import(name)
     with contextlib.suppress(Exception):
         # numba sets its compiler up (typing and lowering registries, the JIT's runtime) on the
         # first compile; done here once, it saves each child 0.2-0.3 s of loading its kernels
@@ -289,12 +299,13 @@ def _warm_families() -> list[str] | None:
     return list(SIGNATURES) if value in ("1", "true", "yes", "on", "all") else [f.strip() for f in value.split(",")]
 
 
-def _start_warmer(prefix: str, families: list[str]) -> None:
-    """Fork the warmer (numba imported, nothing else yet): it compiles *families*' kernels and exits."""
+def _start_warmer(prefix: str, families: list[str]) -> int | None:
+    """Fork the warmer (numba imported, nothing else yet): it compiles *families*' kernels and
+    exits. Its pid, or None if it could not be forked."""
     import numba  # noqa: F401  # the one import the warmer needs; the rest of the preload goes on meanwhile
 
     with contextlib.suppress(OSError):
-        if os.fork() == 0:
+        if (pid := os.fork()) == 0:
             code = 1
             try:
                 os.setsid()
@@ -309,6 +320,8 @@ def _start_warmer(prefix: str, families: list[str]) -> None:
                 traceback.print_exc()  # to the server's log; a stage then compiles what it needs itself
             finally:
                 os._exit(code)
+        return pid
+    return None
 
 
 def serve(path_str: str) -> None:
@@ -317,10 +330,12 @@ def serve(path_str: str) -> None:
     path = Path(path_str)
     idle_s = float(os.environ.get("NEURODATA_FORKSERVER_IDLE", "120"))
     families = _warm_families()
+    warmer = None
     if families:
         _WARM_PREFIX = str(path.with_suffix(""))
-        _start_warmer(_WARM_PREFIX, families)
+        warmer = _start_warmer(_WARM_PREFIX, families)
     _preload()
+    later = list(PRELOAD_LATER)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     listener.bind(str(tmp))
@@ -343,6 +358,8 @@ def serve(path_str: str) -> None:
             if wake_r in readable:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_r, 4096)
+            if warmer is not None and _warmer_done(warmer):
+                warmer = None
             _reap(children)
             for pid, conn in list(children.items()):
                 if conn in readable and _client_gone(conn):  # the client died: so does its stage
@@ -354,6 +371,8 @@ def serve(path_str: str) -> None:
                     _fork_child(conn, listener, children, (wake_r, wake_w))
                 except OSError:  # no fork (out of memory, process limit): the client runs the stage itself
                     conn.close()
+            elif later and warmer is None:  # children report their own exit: nobody waits on this
+                _import(later.pop(0))
             if children:
                 last_active = time.monotonic()
             elif time.monotonic() - last_active > idle_s or not _still_published(path, inode):
@@ -380,6 +399,13 @@ def _still_published(path: Path, inode: int) -> bool:
         return os.stat(path).st_ino == inode
     except OSError:
         return False
+
+
+def _warmer_done(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return True
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
@@ -425,7 +451,6 @@ def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int
             listener.close()
             for other in children.values():
                 other.close()
-            conn.close()
             for fd in wake:
                 os.close(fd)
             code = _run_child(request, fds)  # type: ignore[arg-type]
@@ -434,6 +459,10 @@ def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int
 
             traceback.print_exc()  # before the client's stderr is in place: to the server's log
         finally:
+            with contextlib.suppress(BaseException):
+                # the exit status, from the child itself: the server may be busy importing
+                # (PRELOAD_LATER); it reports only a death by a signal, which leaves no time for this
+                _send(conn, {"exit": code})
             os._exit(code)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # also done by the child: whichever runs first, the group exists before any kill
