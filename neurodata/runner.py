@@ -6,7 +6,8 @@ The scheduler is the runtime option ``scheduler`` (env ``NEURODATA_SCHEDULER``, 
 * ``"auto"`` (default): the first task runs in this process and is timed; if the rest would
   take less than :data:`AUTO_LOCAL_CLUSTER_S` seconds, they run here too, otherwise a
   ``LocalCluster`` starts for them. Small builds (the tiny profile) never pay for a cluster;
-  large ones use every core.
+  large ones use every core. A sweep whose tasks release the GIL (``run_sweep(threads=True)``)
+  runs its in-process tasks on one thread per core, the first round of them timed.
 * ``"local"``: always a ``LocalCluster`` on this machine (one single-threaded worker process
   per core, at most 4; loopback only, no dashboard).
 * ``"synchronous"``: everything in this process (tests, debugging).
@@ -76,7 +77,8 @@ def dask_client(scheduler: str | None = None) -> Iterator[Any]:
 
 
 def run_sweep(
-    fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str | None = None, desc: str | None = None
+    fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str | None = None, desc: str | None = None,
+    threads: bool = False,
 ) -> list[Any]:
     """``[fn(item) for item in items]``, one dask task per item; results in the order of *items*.
 
@@ -89,6 +91,10 @@ def run_sweep(
         See the module docstring; default: option ``scheduler``.
     desc : str, optional
         Label of the progress bar.
+    threads : bool, default False
+        With ``"auto"``, items run in this process run on one thread per core (the first round
+        of them is timed): for a thread-safe *fn* whose work releases the GIL (numba ``nogil``
+        kernels). The results are the same; ``"synchronous"`` still runs one item at a time.
 
     Returns
     -------
@@ -97,16 +103,17 @@ def run_sweep(
     """
     items = list(items)
     scheduler = scheduler or get_options()["scheduler"]
+    width = max(1, min(os.cpu_count() or 1, len(items))) if threads and scheduler == "auto" else 1
     results: list[Any] = []
     if scheduler == "auto" and items:
         start = time.perf_counter()
-        results.append(fn(items[0]))
-        projected = (time.perf_counter() - start) * (len(items) - 1)
+        results.extend(_in_process(fn, items[:width], width))
+        projected = (time.perf_counter() - start) * -(-(len(items) - width) // width)
         scheduler = "synchronous" if projected < AUTO_LOCAL_CLUSTER_S else "local"
-        items = items[1:]
+        items = items[width:]
     with dask_client(scheduler) as client:
         if client is None:
-            results.extend(fn(item) for item in progress(items, total=len(items), desc=desc))
+            results.extend(_in_process(fn, items, width, desc))
             return results
         from distributed import as_completed
 
@@ -114,6 +121,16 @@ def run_sweep(
         for _ in progress(as_completed(futures), total=len(futures), desc=desc):
             pass
         return results + client.gather(futures)
+
+
+def _in_process(fn: Callable[[Any], Any], items: Sequence[Any], width: int, desc: str | None = None) -> list[Any]:
+    """``[fn(item) for item in items]`` here, on *width* threads (in order; the first error raises)."""
+    if width == 1:
+        return [fn(item) for item in progress(items, total=len(items), desc=desc)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(width) as pool:
+        return list(progress(pool.map(fn, items), total=len(items), desc=desc))
 
 
 def batches(n: int, size: int) -> list[tuple[int, int]]:

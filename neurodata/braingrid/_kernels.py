@@ -42,7 +42,7 @@ def overlap_area(r1: float, r2: float, d: float) -> float:
     return 0.5 * (r1 * r1 * (t1 - math.sin(t1)) + r2 * r2 * (t2 - math.sin(t2)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def update_growth_synapses(
     radii, width, is_inh, strength, max_in,
     syn_pre, syn_post, syn_w, syn_u, syn_r, syn_last, n_syn,
@@ -132,7 +132,7 @@ def update_growth_synapses(
     return n_syn
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_lif_network(
     rng, step_start, step_stop, capacity,
     v, refrac, acc_e, acc_i, ring, ring_count, epoch_counts, steps_per_epoch, epoch_offset,

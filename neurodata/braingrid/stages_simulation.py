@@ -165,7 +165,7 @@ def simulate(p: dict[str, Any], *, data_dir: Path, scheduler: str | None = None)
     with atomic_output(dest) as tmp:
         tmp.mkdir()
         task = functools.partial(simulate_culture, p=p, folder=str(tmp), attrs=attrs)
-        runs = run_sweep(task, range(p["n_cultures"]), scheduler=scheduler, desc="braingrid cultures")
+        runs = run_sweep(task, range(p["n_cultures"]), scheduler=scheduler, desc="braingrid cultures", threads=True)
         failures = [f"culture {c}: {msg}" for c, run in enumerate(runs) for msg in check_failures(run["check"], p["min_bursts"])]
         if failures:
             msg = (f"Stage {ARTIFACT}: the run fails the checklist of spec §4.5: {'; '.join(failures)}. "
