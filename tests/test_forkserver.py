@@ -218,17 +218,34 @@ def _expected(family: str) -> set[str]:
     return {f"{k.partition(':')[0].rpartition('.')[2]}.{k.partition(':')[2]}" for k in SIGNATURES[family]}
 
 
-def test_the_warmer_compiles_other_families_kernels_into_numbas_cache(tmp_path):
+def test_the_warmer_compiles_other_families_kernels_into_numbas_cache_then_serves(tmp_path):
     """A fresh numba cache and an adex stage: the server's warmer compiles gfr's kernels too (no
-    stage asked for them), and the stage and the warmer met at the adex lock."""
+    stage asked for them), and the stage and the warmer met at the adex lock. Done, the warmer
+    imports the rest (PRELOAD_LATER) and takes the server's place; the first server exits."""
     cache = tmp_path / "numba_cache"
     with fork_server_env(NEURODATA_FORKSERVER_WARM="adex,gfr", NUMBA_CACHE_DIR=str(cache)) as env:
         params = params_file(tmp_path)
         run_tool(["neurodata", "run", "adex_rate_match", "--params", str(params), "--data-dir", str(tmp_path / "data")],
                  tmp_path, env)
+        first = server_pid(servers(env))
+        warmer = [c for c in children(first) if alive(c) and os.getsid(c) == c]
         assert _expected("adex") <= _cached_kernels(cache)
         wait_for(lambda: _expected("gfr") <= _cached_kernels(cache), "the warmer to compile gfr's kernels", timeout=300)
         assert list(servers(env).glob("*/*.adex.lock")) and list(servers(env).glob("*/*.gfr.lock"))
+        pidfile = next(servers(env).glob("*/*.pid"))
+        taken_over = wait_for(lambda: (pid := _pid_in(pidfile)) not in (None, first) and pid, "the warmer to take over", timeout=300)
+        assert taken_over == warmer[0]
+        wait_for(lambda: not alive(first), "the replaced server to exit")
+        run_tool(["neurodata", "run", "adex_rate_match", "--params", str(params), "--data-dir", str(tmp_path / "data2")],
+                 tmp_path, env)
+        assert alive(warmer[0]) and len(list(servers(env).glob("*/*.sock"))) == 1
+
+
+def _pid_in(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text())
+    except (OSError, ValueError):  # being written
+        return None
 
 
 def test_a_warmer_killed_mid_compile_leaves_the_stage_to_compile_for_itself(tmp_path):

@@ -27,8 +27,10 @@ What keeps this safe:
 * **Kernels compile ahead.** As soon as it has imported numba, the server forks a *warmer* that
   compiles the families' numba kernels into numba's cache while the first stages run, and each
   child compiles (or loads) its family's kernels under a lock shared with the warmer, so none is
-  compiled twice (see :mod:`neurodata.cli._warmup`). ``NEURODATA_FORKSERVER_WARM=0`` turns this
-  off; a comma-separated list of families warms only those.
+  compiled twice (see :mod:`neurodata.cli._warmup`). The warmer then imports what the server
+  left for later (:data:`PRELOAD_LATER`) and takes its place (:func:`serve`), so the first
+  stages start after the common imports only. ``NEURODATA_FORKSERVER_WARM=0`` turns this off;
+  a comma-separated list of families warms only those.
 
 ``NEURODATA_FORKSERVER=0`` runs every stage in the command's own process, as before; so does any
 failure to reach or start a server (the stage then pays the imports, nothing else changes).
@@ -63,9 +65,9 @@ PRELOAD = (
 """What the server imports before it serves (what every stage imports, measured; missing ones are skipped)."""
 
 PRELOAD_LATER = ("sklearn.tree", "sklearn.ensemble", "torch", "torch._dynamo")
-"""What the server imports while serving, one module between two requests, once the warmer is done
-(a core is free then): a few stages need them (BrainGrid's baselines, GFR's fits), 5.5 s of
-imports the first stage of a build would otherwise wait for."""
+"""What a few stages need (BrainGrid's baselines, GFR's fits): 5.5 s of imports. A server without
+a warmer imports them before it serves; with one, the warmer imports them once its kernels are
+compiled and takes the server's place (see :func:`serve`), so no stage waits for them."""
 
 _IMPORT_TIME_ENV = ("PYTHON", "DASK_", "NUMBA_", "OMP_", "MKL_", "OPENBLAS_", "NUMEXPR_", "ZARR_", "HDF5_")
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -269,17 +271,12 @@ def _drop_neurodata_modules() -> None:
         del sys.modules[name]
 
 
-def _import(name: str) -> None:
+def _preload(modules: Sequence[str]) -> None:
     import importlib
 
-    with contextlib.suppress(ImportError):
-        importlib.import_module(name)
-    _drop_neurodata_modules()
-
-
-def _preload() -> None:
-    for name in PRELOAD:
-        _import(name)
+    for name in modules:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
     with contextlib.suppress(Exception):
         # numba sets its compiler up (typing and lowering registries, the JIT's runtime) on the
         # first compile; done here once, it saves each child 0.2-0.3 s of loading its kernels
@@ -299,13 +296,14 @@ def _warm_families() -> list[str] | None:
     return list(SIGNATURES) if value in ("1", "true", "yes", "on", "all") else [f.strip() for f in value.split(",")]
 
 
-def _start_warmer(prefix: str, families: list[str]) -> int | None:
-    """Fork the warmer (numba imported, nothing else yet): it compiles *families*' kernels and
-    exits. Its pid, or None if it could not be forked."""
+def _start_warmer(prefix: str, families: list[str], path: Path) -> None:
+    """Fork the warmer (numba imported, nothing else yet): it compiles *families*' kernels, then
+    imports everything a server imports and takes over serving on *path*."""
     import numba  # noqa: F401  # the one import the warmer needs; the rest of the preload goes on meanwhile
 
+    server = os.getpid()
     with contextlib.suppress(OSError):
-        if (pid := os.fork()) == 0:
+        if os.fork() == 0:
             code = 1
             try:
                 os.setsid()
@@ -313,29 +311,42 @@ def _start_warmer(prefix: str, families: list[str]) -> int | None:
                 from neurodata.cli._warmup import warm
 
                 warm(prefix, families)
+                _preload(PRELOAD + PRELOAD_LATER)
+                if os.getppid() == server and path.exists():  # not if the server was stopped or idled out
+                    _serve(path)
                 code = 0
             except BaseException:
                 import traceback
 
-                traceback.print_exc()  # to the server's log; a stage then compiles what it needs itself
+                traceback.print_exc()  # to the server's log; the server it forked from goes on serving
             finally:
                 os._exit(code)
-        return pid
-    return None
 
 
 def serve(path_str: str) -> None:
-    """Run the fork server on the Unix socket *path_str* until it idles out or its socket goes."""
+    """Run the fork server on the Unix socket *path_str* until it idles out or its socket goes.
+
+    With a warmer (``NEURODATA_FORKSERVER_WARM``), the server imports :data:`PRELOAD` only and
+    serves at once; the warmer, its kernels compiled, imports :data:`PRELOAD_LATER` too (on the
+    core the stages leave free) and publishes its own socket in this one's place: this server
+    finishes its stages and exits, the warmer serves from then on. Without a warmer the server
+    imports both before it serves.
+    """
     global _WARM_PREFIX
     path = Path(path_str)
-    idle_s = float(os.environ.get("NEURODATA_FORKSERVER_IDLE", "120"))
     families = _warm_families()
-    warmer = None
     if families:
         _WARM_PREFIX = str(path.with_suffix(""))
-        warmer = _start_warmer(_WARM_PREFIX, families)
-    _preload()
-    later = list(PRELOAD_LATER)
+        _start_warmer(_WARM_PREFIX, families, path)
+        _preload(PRELOAD)
+    else:
+        _preload(PRELOAD + PRELOAD_LATER)
+    _serve(path)
+
+
+def _serve(path: Path) -> None:
+    """Publish a socket at *path* and serve on it until idle or replaced."""
+    idle_s = float(os.environ.get("NEURODATA_FORKSERVER_IDLE", "120"))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     listener.bind(str(tmp))
@@ -358,8 +369,6 @@ def serve(path_str: str) -> None:
             if wake_r in readable:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_r, 4096)
-            if warmer is not None and _warmer_done(warmer):
-                warmer = None
             _reap(children)
             for pid, conn in list(children.items()):
                 if conn in readable and _client_gone(conn):  # the client died: so does its stage
@@ -371,8 +380,6 @@ def serve(path_str: str) -> None:
                     _fork_child(conn, listener, children, (wake_r, wake_w))
                 except OSError:  # no fork (out of memory, process limit): the client runs the stage itself
                     conn.close()
-            elif later and warmer is None:  # children report their own exit: nobody waits on this
-                _import(later.pop(0))
             if children:
                 last_active = time.monotonic()
             elif time.monotonic() - last_active > idle_s or not _still_published(path, inode):
@@ -399,13 +406,6 @@ def _still_published(path: Path, inode: int) -> bool:
         return os.stat(path).st_ino == inode
     except OSError:
         return False
-
-
-def _warmer_done(pid: int) -> bool:
-    try:
-        return os.waitpid(pid, os.WNOHANG)[0] == pid
-    except ChildProcessError:
-        return True
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
@@ -460,8 +460,8 @@ def _fork_child(conn: socket.socket, listener: socket.socket, children: dict[int
             traceback.print_exc()  # before the client's stderr is in place: to the server's log
         finally:
             with contextlib.suppress(BaseException):
-                # the exit status, from the child itself: the server may be busy importing
-                # (PRELOAD_LATER); it reports only a death by a signal, which leaves no time for this
+                # the exit status, from the child itself, at once (the server may be busy forking
+                # another child, or stopped); it reports a death by a signal, which leaves no time for this
                 _send(conn, {"exit": code})
             os._exit(code)
     with contextlib.suppress(OSError):
