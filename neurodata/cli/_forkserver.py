@@ -64,8 +64,9 @@ PRELOAD = (
 )
 """What the server imports before it serves (what every stage imports, measured; missing ones are skipped)."""
 
-PRELOAD_LATER = ("sklearn.tree", "sklearn.ensemble", "torch", "torch._dynamo")
-"""What a few stages need (BrainGrid's baselines, GFR's fits): 5.5 s of imports. A server without
+PRELOAD_LATER = ("sklearn.tree", "sklearn.ensemble", "torch", "torch._dynamo", "tabulate")
+"""What a few stages need (BrainGrid's baselines, GFR's fits): 5.5 s of imports (tabulate: once
+torch._dynamo is imported, its exit hook imports it in every stage, 45 ms). A server without
 a warmer imports them before it serves; with one, the warmer imports them once its kernels are
 compiled and takes the server's place (see :func:`serve`), so no stage waits for them."""
 
