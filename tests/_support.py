@@ -162,3 +162,13 @@ def build_tiny_checkout(dest: Path, scheduler: str, *, fork_server: bool = True)
         run_tool(["neurodata", "profile", "tiny"], dest, env)  # dvc exp run -P -S ...: the whole pipeline, tiny profile
     return dest
 
+
+def profile_params(profile: str) -> dict:
+    """params.yaml, with profiles/<profile>.yaml merged in unless *profile* is "default"."""
+    from neurodata._paths import load_yaml
+    from neurodata.params import merge_profile
+
+    params = load_yaml((REPO / "params.yaml").read_text())
+    if profile != "default":
+        params = merge_profile(params, load_yaml((REPO / "profiles" / f"{profile}.yaml").read_text()))
+    return params

@@ -12,17 +12,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _support import REPO, alive, copy_checkout, fork_server_env, run_tool, warmup_report
+from _support import alive, copy_checkout, fork_server_env, profile_params, run_tool, warmup_report
 
 pytestmark = pytest.mark.slow
 
-TINY = yaml.safe_load((REPO / "profiles" / "tiny.yaml").read_text())
-
-
 def params_file(folder: Path, **overrides: dict) -> Path:
     """params.yaml with the tiny profile's sections (and *overrides*) merged in."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    for section, values in {**TINY, **overrides}.items():
+    params = profile_params("tiny")
+    for section, values in overrides.items():
         params[section] = {**params[section], **values}
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(params))

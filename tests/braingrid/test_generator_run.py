@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 import xarray as xr
+from _support import profile_params
 
 from neurodata import ParamError, SchemaViolation
 from neurodata.braingrid import (
@@ -20,8 +21,7 @@ from neurodata.braingrid import (
 )
 from neurodata.braingrid._checklist import ITEM7_BOUNDS, check_failures
 from neurodata.braingrid.stages_simulation import H5_DIR, culture_h5, simulate
-from neurodata._paths import load_yaml, project_root
-from neurodata.params import load_params, merge_profile
+from neurodata.params import load_params
 
 
 def params(stage: str, **overrides) -> dict:
@@ -29,10 +29,7 @@ def params(stage: str, **overrides) -> dict:
     return {**load_params(stage), **overrides}
 
 
-ROOT = project_root()
-TINY = {**merge_profile(load_yaml((ROOT / "params.yaml").read_text()),
-                        load_yaml((ROOT / "profiles" / "tiny.yaml").read_text()))["braingrid_simulation"],
-        "min_bursts": 1}  # the tiny profile's run
+TINY = {**profile_params("tiny")["braingrid_simulation"], "min_bursts": 1}  # the tiny profile's run
 
 
 @pytest.fixture(scope="module")

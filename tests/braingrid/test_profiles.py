@@ -12,25 +12,15 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
-import yaml
+from _support import profile_params
 
 from neurodata.braingrid import checklist_h5
 from neurodata.braingrid.stages import STAGES
 from neurodata.braingrid.stages_simulation import H5_DIR, culture_h5
-from neurodata.params import merge_profile
 
-ROOT = Path(__file__).resolve().parents[2]
 #: The fewest bursts of one culture in the measured research-profile run (docs/braingrid.md,
 #: "Culture ensemble"); updated from that run.
 MEASURED_MIN_BURSTS_PER_CULTURE = 113
-
-
-def profile_params(profile: str) -> dict:
-    """params.yaml, with profiles/<profile>.yaml merged in unless *profile* is "default"."""
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    if profile != "default":
-        params = merge_profile(params, yaml.safe_load((ROOT / "profiles" / f"{profile}.yaml").read_text()))
-    return params
 
 
 def build_and_check(profile: str, data_dir: Path) -> dict:
